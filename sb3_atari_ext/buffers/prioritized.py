@@ -1,0 +1,282 @@
+"""Proportional prioritized experience replay (Schaul et al. 2016), as an SB3 replay buffer.
+
+``PrioritizedReplayBuffer`` is a drop-in ``replay_buffer_class`` for SB3's ``DQN`` (which then
+samples by priority but never updates priorities) and for our ``ddqn_prio`` (which does, and
+anneals beta). It keeps SB3's storage layout ``(buffer_size, n_envs, ...)`` so everything that
+reads a ``ReplayBuffer`` keeps working, and adds:
+
+- a vectorized :class:`~sb3_atari_ext.buffers.sum_tree.SumTree` over the flat index
+  ``pos * n_envs + env``;
+- stratified sampling: one uniform draw in each of ``batch_size`` equal segments of the total
+  priority (Schaul et al. 2016, App. B.2.1);
+- importance-sampling weights ``w_i = (N P(i))^-beta / max_j w_j`` with the max over the whole
+  buffer, i.e. ``w_i = (p_i / p_min)^-beta`` (Alg. 1, line 10);
+- new transitions get the largest priority seen so far (Alg. 1, line 6);
+- optional n-step returns computed at sample time (never across an episode end or the write
+  position);
+- storage allocated on the first ``add``: loading a model for ``rl_zoo3.enjoy`` does not reserve
+  the replay memory of a 1M-transition buffer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
+from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_atari_ext.buffers.sum_tree import SumTree
+from sb3_atari_ext.common.validation import check_params
+
+try:  # psutil is an SB3 dependency of the [extra] set; the memory warning is optional
+    import psutil
+except ImportError:  # pragma: no cover
+    psutil = None
+
+
+class PrioritizedReplayBufferSamples(NamedTuple):
+    """``ReplayBufferSamples`` plus the importance weights and the flat indices to update."""
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor | None
+    weights: th.Tensor
+    indices: np.ndarray
+
+
+def validate_per_params(params: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming the key and value of an invalid PER setting."""
+    check_params(
+        params,
+        {
+            "alpha": (lambda v: v >= 0, ">= 0"),
+            "beta": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+            "priority_eps": (lambda v: v > 0, "> 0"),
+            "n_steps": (lambda v: int(v) == v and v >= 1, "an integer >= 1"),
+            "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+        },
+    )
+
+
+class PrioritizedReplayBuffer(ReplayBuffer):
+    """Proportional prioritized replay buffer with optional n-step returns.
+
+    :param buffer_size: max number of transitions (over all envs)
+    :param observation_space: observation space
+    :param action_space: action space
+    :param device: torch device of the sampled tensors
+    :param n_envs: number of parallel environments
+    :param optimize_memory_usage: not supported (use the frame-deduplicated storage instead)
+    :param handle_timeout_termination: treat time-limit truncations as non-terminal (as SB3 does)
+    :param alpha: how much prioritization is used (0: uniform), Schaul et al. 2016 Eq. 1
+    :param beta: initial importance-sampling exponent; ``ddqn_prio`` anneals it to ``beta_final``
+    :param priority_eps: small constant added to |TD error| so no transition gets priority 0
+    :param n_steps: length of the n-step return (1: ordinary one-step target)
+    :param gamma: discount used for n-step returns
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        alpha: float = 0.6,
+        beta: float = 0.4,
+        priority_eps: float = 1e-6,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+    ) -> None:
+        validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
+        if optimize_memory_usage:
+            raise ValueError(
+                "optimize_memory_usage=True is not supported by PrioritizedReplayBuffer; "
+                "set optimize_memory_usage: False"
+            )
+        # Skip ReplayBuffer.__init__: it allocates the storage, which we do on the first add().
+        BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
+        self.buffer_size = max(buffer_size // n_envs, 1)
+        self.optimize_memory_usage = False
+        self.handle_timeout_termination = handle_timeout_termination
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.priority_eps = float(priority_eps)
+        self.n_steps = int(n_steps)
+        self.gamma = float(gamma)
+        self.max_priority = 1.0
+        self.tree = SumTree(self.buffer_size * self.n_envs)
+        self.observations = None  # type: ignore[assignment]
+        self._warn_if_too_large()
+
+    # -- storage -------------------------------------------------------------------------------
+    @property
+    def storage_bytes(self) -> int:
+        """Bytes the storage takes once allocated (the sum tree not included)."""
+        n = self.buffer_size * self.n_envs
+        obs = int(np.prod(self.obs_shape)) * np.dtype(self.observation_space.dtype).itemsize
+        act = self.action_dim * np.dtype(self._maybe_cast_dtype(self.action_space.dtype)).itemsize
+        return n * (2 * obs + act + 3 * 4)
+
+    def _warn_if_too_large(self) -> None:
+        if psutil is not None and self.storage_bytes > psutil.virtual_memory().available:
+            warnings.warn(
+                f"PrioritizedReplayBuffer of {self.buffer_size * self.n_envs} transitions needs "
+                f"{self.storage_bytes / 1e9:.2f} GB, more than the {psutil.virtual_memory().available / 1e9:.2f} GB "
+                "available: lower buffer_size",
+                stacklevel=3,
+            )
+
+    def _allocate(self) -> None:
+        shape = (self.buffer_size, self.n_envs)
+        self.observations = np.zeros((*shape, *self.obs_shape), dtype=self.observation_space.dtype)
+        self.next_observations = np.zeros((*shape, *self.obs_shape), dtype=self.observation_space.dtype)
+        self.actions = np.zeros((*shape, self.action_dim), dtype=self._maybe_cast_dtype(self.action_space.dtype))
+        self.rewards = np.zeros(shape, dtype=np.float32)
+        self.dones = np.zeros(shape, dtype=np.float32)
+        self.timeouts = np.zeros(shape, dtype=np.float32)
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        if self.observations is None:
+            self._allocate()
+        if isinstance(self.observation_space, spaces.Discrete):
+            obs = obs.reshape((self.n_envs, *self.obs_shape))
+            next_obs = next_obs.reshape((self.n_envs, *self.obs_shape))
+        pos = self.pos
+        self.observations[pos] = obs
+        self.next_observations[pos] = next_obs
+        self.actions[pos] = np.asarray(action).reshape((self.n_envs, self.action_dim))
+        self.rewards[pos] = reward
+        self.dones[pos] = done
+        if self.handle_timeout_termination:
+            self.timeouts[pos] = [info.get("TimeLimit.truncated", False) for info in infos]
+        # New transitions get the maximal priority so each is replayed at least once (Alg. 1 l. 6).
+        flat = pos * self.n_envs + np.arange(self.n_envs)
+        self.tree.update(flat, np.full(self.n_envs, self.max_priority**self.alpha))
+        self.pos = pos + 1
+        if self.pos == self.buffer_size:
+            self.full = True
+            self.pos = 0
+
+    # -- sampling ------------------------------------------------------------------------------
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
+        """Sample ``batch_size`` transitions proportionally to priority, with IS weights.
+
+        :param batch_size: number of transitions
+        :param env: the ``VecNormalize`` wrapper, if any, to normalize observations and rewards
+        """
+        if self.size() == 0:
+            raise RuntimeError("cannot sample from an empty PrioritizedReplayBuffer")
+        total = self.tree.total
+        # Stratified sampling: one draw per equal segment of the total priority.
+        segment = total / batch_size
+        values = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
+        flat = self.tree.find(np.minimum(values, np.nextafter(total, 0)))
+        weights = self.importance_weights(flat)
+        return self._get_samples_at(flat, weights, env)
+
+    def importance_weights(self, flat_indices: np.ndarray) -> np.ndarray:
+        """``(p_i / p_min)^-beta``: the IS weights normalized by their maximum over the buffer."""
+        priorities = self.tree[flat_indices]
+        return np.power(priorities / self.tree.min, -self.beta).astype(np.float32)
+
+    def update_priorities(self, flat_indices: np.ndarray, td_errors: np.ndarray | th.Tensor) -> None:
+        """Set priorities ``(|td| + eps)^alpha`` for the sampled transitions (Alg. 1 line 12).
+
+        :param flat_indices: the ``indices`` field of the sampled batch
+        :param td_errors: TD errors of those transitions (any sign)
+        """
+        if isinstance(td_errors, th.Tensor):
+            td_errors = td_errors.detach().cpu().numpy()
+        priorities = np.abs(np.asarray(td_errors, dtype=np.float64).reshape(-1)) + self.priority_eps
+        if not np.all(np.isfinite(priorities)):
+            raise ValueError("update_priorities got non-finite TD errors")
+        self.max_priority = max(self.max_priority, float(priorities.max()))
+        self.tree.update(flat_indices, priorities**self.alpha)
+
+    def priority_stats(self) -> dict[str, float]:
+        """Mean and max of the stored priorities (p^alpha) and the max raw priority."""
+        n = self.size() * self.n_envs
+        return {
+            "priority_mean": self.tree.total / max(n, 1),
+            "priority_min": self.tree.min if n else 0.0,
+            "priority_max_raw": self.max_priority,
+        }
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
+        # Uniform entry point kept for SB3 callers of BaseBuffer.sample(): random env per index.
+        env_indices = np.random.randint(0, self.n_envs, size=len(batch_inds))
+        flat = batch_inds * self.n_envs + env_indices
+        return self._get_samples_at(flat, np.ones(len(flat), dtype=np.float32), env)
+
+    def _get_samples_at(
+        self, flat: np.ndarray, weights: np.ndarray, env: VecNormalize | None
+    ) -> PrioritizedReplayBufferSamples:
+        batch_inds, env_indices = np.divmod(flat, self.n_envs)
+        if self.n_steps == 1:
+            rewards = self.rewards[batch_inds, env_indices].reshape(-1, 1)
+            dones = (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1)
+            next_obs = self.next_observations[batch_inds, env_indices]
+            discounts = None
+        else:
+            next_obs, rewards, dones, discounts = self._n_step(batch_inds, env_indices, env)
+        if self.n_steps == 1:
+            rewards = self._normalize_reward(rewards, env)
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        return PrioritizedReplayBufferSamples(
+            observations=self.to_torch(obs),
+            actions=self.to_torch(self.actions[batch_inds, env_indices]),
+            next_observations=self.to_torch(self._normalize_obs(next_obs, env)),
+            dones=self.to_torch(dones),
+            rewards=self.to_torch(rewards),
+            discounts=None if discounts is None else self.to_torch(discounts),
+            weights=self.to_torch(weights.reshape(-1, 1)),
+            indices=flat,
+        )
+
+    def _n_step(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """n-step return ``sum_k gamma^k r_{t+k}`` up to the first episode end, and its bootstrap.
+
+        The sequence stops at the first terminal or truncated step and never reads past the
+        newest transition (index ``pos - 1``), whose successor is not written yet.
+        """
+        n = self.n_steps
+        steps = np.arange(n)
+        idx = (batch_inds[:, None] + steps) % self.buffer_size  # [batch, n]
+        env_col = env_indices[:, None]
+        ended = np.logical_or(self.dones[idx, env_col], self.timeouts[idx, env_col])
+        # Steps available before the write position: the newest index is pos - 1.
+        available = (self.pos - 1 - batch_inds) % self.buffer_size  # 0 for the newest transition
+        ended |= steps[None, :] >= available[:, None]
+        last = np.where(ended.any(axis=1), ended.argmax(axis=1), n - 1)
+        mask = steps[None, :] <= last[:, None]
+        rewards = self._normalize_reward(self.rewards[idx, env_col], env)
+        returns = (rewards * (self.gamma ** steps.astype(np.float32)) * mask).sum(axis=1, keepdims=True)
+        last_idx = idx[np.arange(len(batch_inds)), last]
+        dones = self.dones[last_idx, env_indices] * (1 - self.timeouts[last_idx, env_indices])
+        discounts = (self.gamma ** (last + 1).astype(np.float32)).reshape(-1, 1)
+        return (
+            self.next_observations[last_idx, env_indices],
+            returns.astype(np.float32),
+            dones.reshape(-1, 1).astype(np.float32),
+            discounts.astype(np.float32),
+        )

@@ -1,0 +1,56 @@
+"""Our own components, registered through the same hooks a third-party plugin uses.
+
+Listed in ``pyproject.toml`` as ``[project.entry-points.sb3_atari_ext] builtin = ...``; nothing
+else in the package treats it specially. Heavy imports happen inside the hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sb3_atari_ext.hookspecs import hookimpl
+
+
+def hyperparams_dir() -> Path:
+    """Folder of our default RL Zoo yaml files (inside the wheel, or the checkout's ``hyperparams/``)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "hyperparams", package.parent / "hyperparams"):
+        if (candidate / "ddqn_prio.yml").is_file():
+            return candidate
+    raise FileNotFoundError(f"sb3_atari_ext: default hyperparameter files not found next to {package}")
+
+
+@hookimpl
+def register_algorithms(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.ddqn_prio import DDQNPrio
+
+    register("ddqn_prio", DDQNPrio)
+
+
+@hookimpl
+def register_policies(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
+
+    # MlpPolicy/CnnPolicy/MultiInputPolicy are the class's own aliases (as in SB3); this one is
+    # the class itself under its name, so yaml can say ``policy: DDQNPrioPolicy``.
+    register("ddqn_prio", "DDQNPrioPolicy", DDQNPrioPolicy)
+
+
+@hookimpl
+def register_replay_buffers(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.buffers import PrioritizedReplayBuffer
+
+    register("PrioritizedReplayBuffer", PrioritizedReplayBuffer)
+
+
+@hookimpl
+def register_hyperparams(register: Callable[..., None]) -> None:
+    register("ddqn_prio", hyperparams_dir() / "ddqn_prio.yml")
+
+
+@hookimpl
+def register_samplers(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.zoo.samplers import convert_ddqn_prio_params, sample_ddqn_prio_params
+
+    register("ddqn_prio", sample_ddqn_prio_params, converter=convert_ddqn_prio_params)

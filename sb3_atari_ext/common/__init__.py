@@ -1,0 +1,1 @@
+"""Logic shared by our algorithms and buffers (one place for the double-Q target and PER update)."""

@@ -1,0 +1,270 @@
+"""``ddqn_prio``: Double DQN with proportional prioritized experience replay."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import torch as th
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.dqn import DQN
+from torch.nn import functional as F
+
+from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_per_params
+from sb3_atari_ext.common.q_learning import check_finite, double_q_target
+from sb3_atari_ext.common.validation import HyperparameterError, check_params
+from sb3_atari_ext.ddqn_prio.policies import CnnPolicy, DDQNPrioPolicy, MlpPolicy, MultiInputPolicy
+
+SelfDDQNPrio = TypeVar("SelfDDQNPrio", bound="DDQNPrio")
+
+
+class DDQNPrio(DQN):
+    """
+    Double DQN with proportional prioritized experience replay (and optional n-step, dueling).
+
+    Papers: Double DQN, van Hasselt et al. 2016 (https://arxiv.org/abs/1509.06461);
+    Prioritized Experience Replay, Schaul et al. 2016 (https://arxiv.org/abs/1511.05952);
+    Dueling networks, Wang et al. 2016 (https://arxiv.org/abs/1511.06581).
+    The target is ``r + gamma^k (1 - done) Q_target(s', argmax_a Q_online(s', a))``; the Huber loss
+    of each sample is weighted by its importance weight and the new |TD error| becomes its
+    priority. Beta is annealed linearly from ``beta`` to ``beta_final`` over the training run.
+    Everything else behaves like SB3's ``DQN`` (same arguments, save/load, callbacks).
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, ...)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param buffer_size: size of the replay buffer
+    :param learning_starts: how many steps of the model to collect transitions for before learning starts
+    :param batch_size: Minibatch size for each gradient update
+    :param tau: the soft update coefficient ("Polyak update", between 0 and 1) default 1 for hard update
+    :param gamma: the discount factor
+    :param train_freq: Update the model every ``train_freq`` steps (or a tuple ``(5, "step")``)
+    :param gradient_steps: How many gradient steps to do after each rollout (-1: as many as env steps)
+    :param replay_buffer_class: Replay buffer class; ``None`` selects ``PrioritizedReplayBuffer``.
+        With a non-prioritized buffer the algorithm is plain Double DQN (all weights 1).
+    :param replay_buffer_kwargs: Keyword arguments for the replay buffer; ``alpha``,
+        ``priority_eps``, ``n_steps`` and ``gamma`` are filled in from this class's arguments
+        unless given here.
+    :param optimize_memory_usage: Not supported by the prioritized buffer
+    :param n_steps: length of the n-step return (1: ordinary one-step Double DQN target)
+    :param target_update_interval: update the target network every ``target_update_interval`` environment steps.
+    :param exploration_fraction: fraction of entire training period over which the exploration rate is reduced
+    :param exploration_initial_eps: initial value of random action probability
+    :param exploration_final_eps: final value of random action probability
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param alpha: prioritization exponent (0: uniform sampling), Schaul et al. 2016 Eq. 1
+    :param beta: initial importance-sampling exponent (Schaul et al. 2016 Sec. 3.4: 0.4 for proportional)
+    :param beta_final: beta reached at the end of training (1: full correction)
+    :param priority_eps: constant added to |TD error| so that no transition gets priority 0
+    :param stats_window_size: Window size for the rollout logging
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments for the policy, e.g. ``dict(dueling=True)``
+    :param verbose: Verbosity level: 0 no output, 1 info, 2 debug
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    policy: DDQNPrioPolicy
+
+    def __init__(
+        self,
+        policy: str | type[DDQNPrioPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-4,
+        buffer_size: int = 1_000_000,
+        learning_starts: int = 100,
+        batch_size: int = 32,
+        tau: float = 1.0,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 4,
+        gradient_steps: int = 1,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        target_update_interval: int = 10000,
+        exploration_fraction: float = 0.1,
+        exploration_initial_eps: float = 1.0,
+        exploration_final_eps: float = 0.05,
+        max_grad_norm: float = 10,
+        alpha: float = 0.6,
+        beta: float = 0.4,
+        beta_final: float = 1.0,
+        priority_eps: float = 1e-6,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        self.validate_hyperparams(
+            dict(
+                alpha=alpha,
+                beta=beta,
+                beta_final=beta_final,
+                priority_eps=priority_eps,
+                n_steps=n_steps,
+                gamma=gamma,
+                buffer_size=buffer_size,
+                batch_size=batch_size,
+                replay_buffer_kwargs=replay_buffer_kwargs,
+            )
+        )
+        self.alpha = alpha
+        self.beta = beta
+        self.beta_final = beta_final
+        self.priority_eps = priority_eps
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            buffer_size=buffer_size,
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            tau=tau,
+            gamma=gamma,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
+            target_update_interval=target_update_interval,
+            exploration_fraction=exploration_fraction,
+            exploration_initial_eps=exploration_initial_eps,
+            exploration_final_eps=exploration_final_eps,
+            max_grad_norm=max_grad_norm,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+        )
+
+    @staticmethod
+    def validate_hyperparams(params: dict[str, Any]) -> None:
+        """Raise :class:`HyperparameterError` (a ``ValueError``) naming the first bad key and value.
+
+        Checks the PER settings (``alpha >= 0``, ``beta`` and ``beta_final`` in [0, 1],
+        ``priority_eps > 0``, ``n_steps >= 1``), ``gamma`` in [0, 1] and ``buffer_size >= batch_size``,
+        also inside ``replay_buffer_kwargs``. Called by ``__init__`` and, with the yaml file's
+        name added, by the RL Zoo bridge before anything is built.
+        """
+        validate_per_params(params)
+        check_params(params, {"beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]"), "batch_size": (lambda v: v >= 1, ">= 1")})
+        buffer_kwargs = params.get("replay_buffer_kwargs")
+        if isinstance(buffer_kwargs, dict):
+            try:
+                validate_per_params(buffer_kwargs)
+            except HyperparameterError as exc:
+                raise HyperparameterError(f"replay_buffer_kwargs.{exc.key}", exc.value, exc.expected) from None
+        buffer_size, batch_size = params.get("buffer_size"), params.get("batch_size")
+        if buffer_size is not None and batch_size is not None and buffer_size < batch_size:
+            raise HyperparameterError("buffer_size", buffer_size, f"a capacity >= batch_size ({batch_size})")
+
+    def _setup_model(self) -> None:
+        if self.replay_buffer_class is None:
+            self.replay_buffer_class = PrioritizedReplayBuffer
+        if issubclass(self.replay_buffer_class, PrioritizedReplayBuffer):
+            for key, value in dict(
+                alpha=self.alpha, beta=self.beta, priority_eps=self.priority_eps, n_steps=self.n_steps, gamma=self.gamma
+            ).items():
+                self.replay_buffer_kwargs.setdefault(key, value)
+        # ``n_steps`` is handled by our buffer: hide it from SB3's NStepReplayBuffer selection
+        # (and its warning about custom buffers) while the base class sets up.
+        n_steps, self.n_steps = self.n_steps, 1
+        try:
+            super()._setup_model()
+        finally:
+            self.n_steps = n_steps
+
+    def beta_schedule(self, progress_remaining: float) -> float:
+        """Beta annealed linearly from ``beta`` (start) to ``beta_final`` (end of training)."""
+        progress = min(max(1.0 - progress_remaining, 0.0), 1.0)
+        return self.beta + (self.beta_final - self.beta) * progress
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        buffer = self.replay_buffer
+        prioritized = isinstance(buffer, PrioritizedReplayBuffer)
+        if prioritized:
+            buffer.beta = self.beta_schedule(self._current_progress_remaining)
+
+        stats = []
+        for _ in range(gradient_steps):
+            data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            discounts = data.discounts if data.discounts is not None else self.gamma
+
+            # Double-Q target: online net picks a', target net evaluates it (no gradient).
+            with th.no_grad():
+                target_q = double_q_target(
+                    self.q_net, self.q_net_target, data.next_observations, data.rewards, data.dones, discounts
+                )
+
+            # Q(s, a) of the actions actually taken
+            current_q_all = self.q_net(data.observations)
+            current_q = current_q_all.gather(1, data.actions.long())
+
+            # Huber loss per sample, weighted by the importance weights (Schaul et al. Alg. 1 l. 10-11)
+            elementwise = F.smooth_l1_loss(current_q, target_q, reduction="none")
+            loss = (data.weights * elementwise).mean() if prioritized else elementwise.mean()
+            td_abs = (current_q - target_q).detach().abs()
+            loss_value = loss.item()
+            check_finite(loss_value, "ddqn_prio", self._n_updates, self.num_timesteps)
+
+            self.policy.optimizer.zero_grad()
+            loss.backward()
+            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            self.policy.optimizer.step()
+
+            # New priorities from |TD error| (Alg. 1 line 12)
+            if prioritized:
+                buffer.update_priorities(data.indices, td_abs.squeeze(1).cpu().numpy())
+            q_detached = current_q_all.detach()
+            stats.append(th.stack([loss.detach(), q_detached.mean(), q_detached.max(), td_abs.mean()]))
+
+        self._n_updates += gradient_steps
+        loss_mean, q_mean, q_max, td_mean = th.stack(stats).mean(dim=0).tolist()
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/loss", loss_mean)
+        self.logger.record("train/q_mean", q_mean)
+        self.logger.record("train/q_max", q_max)
+        self.logger.record("train/td_abs_mean", td_mean)
+        if prioritized:
+            self.logger.record("train/beta", buffer.beta)
+            for key, value in buffer.priority_stats().items():
+                self.logger.record(f"train/{key}", value)
+
+    def learn(
+        self: SelfDDQNPrio,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "DDQNPrio",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfDDQNPrio:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+
+__all__ = ["DDQNPrio"]

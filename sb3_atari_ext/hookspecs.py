@@ -1,0 +1,105 @@
+"""The plugin contract of sb3-atari-ext.
+
+A plugin is a module (or object) whose functions are marked with :data:`hookimpl` and which is
+listed under the entry-point group ``sb3_atari_ext`` of its distribution::
+
+    [project.entry-points.sb3_atari_ext]
+    my_plugin = "my_package.plugin"
+
+Every hook receives a ``register`` callback, so one plugin may contribute any number of entries.
+The host checks each entry (base class, callable, file exists), refuses a name that another
+plugin already registered and remembers which distribution registered what
+(``sb3-atari plugins`` lists it). Hook names and signatures are stable: third-party plugins are
+written against them. Importing this module is cheap (no torch, no SB3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from collections.abc import Callable
+
+PROJECT_NAME = "sb3_atari_ext"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_algorithms(register: Callable[..., None]) -> None:
+    """Register RL algorithms: ``register(name, algorithm_class)``.
+
+    Called once when the registry is built (for example when ``rl_zoo3.utils`` is imported).
+    ``algorithm_class`` must subclass ``stable_baselines3.common.base_class.BaseAlgorithm``;
+    ``name`` is what users pass to ``--algo`` (lower case, like RL Zoo's ``dqn``).
+    """
+
+
+@hookspec
+def register_policies(register: Callable[..., None]) -> None:
+    """Register policy aliases: ``register(algo_name, alias, policy_class)``.
+
+    The alias becomes usable as ``policy: <alias>`` in RL Zoo yaml and as ``Algo("<alias>", env)``
+    from Python, exactly like SB3's ``"CnnPolicy"``. ``policy_class`` must subclass
+    ``stable_baselines3.common.policies.BasePolicy``. The algorithm may come from another plugin.
+    """
+
+
+@hookspec
+def register_feature_extractors(register: Callable[..., None]) -> None:
+    """Register feature extractors: ``register(name, extractor_class)``.
+
+    ``extractor_class`` must subclass ``BaseFeaturesExtractor``. The short name can be used in
+    yaml ``policy_kwargs`` strings, e.g. ``"dict(features_extractor_class=NoisyNatureCNN)"``.
+    """
+
+
+@hookspec
+def register_replay_buffers(register: Callable[..., None]) -> None:
+    """Register replay buffers: ``register(name, buffer_class)``.
+
+    ``buffer_class`` must subclass SB3's ``ReplayBuffer``. The short name can be used in yaml as
+    ``replay_buffer_class: <name>``.
+    """
+
+
+@hookspec
+def register_wrappers(register: Callable[..., None]) -> None:
+    """Register environment wrappers: ``register(name, wrapper_class)``.
+
+    ``wrapper_class`` must be a ``gymnasium.Wrapper`` subclass (or a callable taking an env and
+    returning an env). The short name can be used in yaml as ``env_wrapper: <name>`` or
+    ``env_wrapper: [{<name>: {kwarg: value}}]``.
+    """
+
+
+@hookspec
+def register_reward_functions(register: Callable[..., None]) -> None:
+    """Register named reward functions: ``register(name, function)``.
+
+    Names are dotted by convention (``"mspacman.ghost_bonus"``). ``function`` must be callable;
+    reward-shaping wrappers look functions up by name.
+    """
+
+
+@hookspec
+def register_hyperparams(register: Callable[..., None]) -> None:
+    """Register an algorithm's default RL Zoo hyperparameter file: ``register(algo_name, path)``.
+
+    ``path`` is a yaml file in RL Zoo format (keys: env ids, ``atari``, ``default``). RL Zoo's
+    ``train`` uses it for ``--algo <algo_name>`` when no ``--conf-file`` is given.
+    """
+
+
+@hookspec
+def register_samplers(register: Callable[..., None]) -> None:
+    """Register an Optuna sampler: ``register(algo_name, sampler, converter=None)``.
+
+    ``sampler(trial, n_actions, n_envs, additional_args) -> dict`` returns ready-to-use
+    hyperparameters (RL Zoo's ``HYPERPARAMS_SAMPLER`` contract); ``converter(params) -> dict``
+    turns a finished trial's raw ``params`` into hyperparameters (``HYPERPARAMS_CONVERTER``).
+    ``--optimize`` then works for ``--algo <algo_name>``.
+    """

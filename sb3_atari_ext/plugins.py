@@ -1,0 +1,307 @@
+"""Loading plugins and collecting what they register.
+
+Plugins are found through the entry-point group ``sb3_atari_ext``. Each entry point is loaded on
+its own: one that fails to import gives one warning naming it and everything else keeps working
+(``SB3_ATARI_EXT_STRICT=1`` makes such failures fatal, for plugin authors).
+``SB3_ATARI_EXT_PLUGINS=builtin,my_plugin`` loads only the named entry points.
+
+The :class:`Registry` calls every hook implementation with a ``register`` callback bound to the
+plugin, so it knows which distribution registered each entry, checks the entry, and refuses a
+name that two plugins register (naming both distributions).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from sb3_atari_ext import hookspecs
+
+ENTRY_POINT_GROUP = "sb3_atari_ext"
+ENV_ONLY = "SB3_ATARI_EXT_PLUGINS"
+ENV_STRICT = "SB3_ATARI_EXT_STRICT"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be imported or one of its hooks failed; it was skipped."""
+
+
+class PluginConflictError(ValueError):
+    """Two plugins registered the same name."""
+
+
+class UnknownComponentError(ValueError):
+    """A name that no installed plugin registers."""
+
+
+# Which hook fills which kind of entry, and how many leading positional arguments form the key
+# (``register_policies`` is keyed by (algo, alias), the others by one name).
+KINDS: dict[str, tuple[str, int]] = {
+    "algorithms": ("register_algorithms", 1),
+    "policies": ("register_policies", 2),
+    "feature_extractors": ("register_feature_extractors", 1),
+    "replay_buffers": ("register_replay_buffers", 1),
+    "wrappers": ("register_wrappers", 1),
+    "reward_functions": ("register_reward_functions", 1),
+    "hyperparams": ("register_hyperparams", 1),
+    "samplers": ("register_samplers", 1),
+}
+
+
+@dataclass
+class PluginInfo:
+    """One loaded (or failed) plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Entry:
+    """One registered component."""
+
+    kind: str
+    key: tuple[str, ...]
+    value: Any
+    plugin: str
+    distribution: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return ":".join(self.key)
+
+
+def _strict() -> bool:
+    return os.environ.get(ENV_STRICT, "").lower() in {"1", "true", "yes"}
+
+
+def _only() -> set[str] | None:
+    raw = os.environ.get(ENV_ONLY)
+    if raw is None:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _fail(message: str, exc: BaseException | None = None) -> None:
+    if _strict():
+        raise RuntimeError(message) from exc
+    warnings.warn(message, PluginLoadWarning, stacklevel=3)
+
+
+def _check_entry(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+    """Raise ``TypeError``/``ValueError`` when ``value`` is not what the hook promises."""
+    for part in key:
+        if not isinstance(part, str) or not part:
+            raise ValueError(f"{kind} names must be non-empty strings, got {part!r}")
+    if kind == "hyperparams":
+        if not Path(value).is_file():
+            raise ValueError(f"hyperparameter file for {key[0]!r} does not exist: {value}")
+        return
+    if kind in ("reward_functions", "wrappers"):
+        if not callable(value):
+            raise TypeError(f"{kind[:-1]} {key[-1]!r} must be callable, got {value!r}")
+        return
+    if kind == "samplers":
+        converter = extra.get("converter")
+        if not callable(value) or (converter is not None and not callable(converter)):
+            raise TypeError(f"sampler for {key[0]!r} and its converter must be callable")
+        return
+    # Class entries: import the SB3 base classes only here (they load torch).
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.buffers import ReplayBuffer
+    from stable_baselines3.common.policies import BasePolicy
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    base = {
+        "algorithms": BaseAlgorithm,
+        "policies": BasePolicy,
+        "feature_extractors": BaseFeaturesExtractor,
+        "replay_buffers": ReplayBuffer,
+    }[kind]
+    if not (isinstance(value, type) and issubclass(value, base)):
+        raise TypeError(f"{kind[:-1].replace('_', ' ')} {key[-1]!r} must be a subclass of {base.__name__}, got {value!r}")
+
+
+class Registry:
+    """The plugin manager plus the components its plugins register.
+
+    :param load_entry_points: load the installed plugins of the ``sb3_atari_ext`` group now.
+    """
+
+    def __init__(self, load_entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self._entries: dict[str, dict[tuple[str, ...], Entry]] | None = None
+        self._lock = threading.RLock()
+        if load_entry_points:
+            self.load_entry_points()
+
+    # -- loading -----------------------------------------------------------------------------
+    def load_entry_points(self, entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> None:
+        """Load every entry point of the group (idempotent); isolate the ones that fail."""
+        only = _only()
+        if entry_points is None:
+            entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in entry_points:
+            if ep.name in self.plugins or (only is not None and ep.name not in only):
+                continue
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.name if dist is not None else "?"
+            version = dist.version if dist is not None else "?"
+            try:
+                module = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any import error of a plugin is isolated
+                self.plugins[ep.name] = PluginInfo(ep.name, dist_name, version, ep.value, error=repr(exc))
+                _fail(f"sb3_atari_ext: plugin {ep.name!r} ({dist_name} {version}) failed to load and is skipped: {exc!r}", exc)
+                continue
+            self.register_plugin(module, ep.name, distribution=dist_name, version=version)
+
+    def register_plugin(self, plugin: object, name: str, distribution: str | None = None, version: str = "") -> None:
+        """Register a plugin object (a module or any object with hook implementations).
+
+        :param plugin: the object carrying ``@hookimpl`` functions
+        :param name: its plugin name (entry-point name for installed plugins)
+        :param distribution: the distribution that ships it (defaults to ``name``)
+        :param version: the distribution's version
+        """
+        with self._lock:
+            if name in self.plugins and self.plugins[name].error is None:
+                return
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            module = getattr(plugin, "__name__", type(plugin).__name__)
+            self.plugins[name] = PluginInfo(name, distribution or name, version, module, hooks=hooks)
+            self._entries = None
+
+    # -- collecting ----------------------------------------------------------------------------
+    def _collect(self) -> dict[str, dict[tuple[str, ...], Entry]]:
+        with self._lock:
+            if self._entries is not None:
+                return self._entries
+            entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
+            for kind, (hook_name, n_key) in KINDS.items():
+                caller = getattr(self.pm.hook, hook_name)
+                # pluggy calls the last registered first; walk in registration order instead.
+                for impl in reversed(caller.get_hookimpls()):
+                    info = self.plugins.get(impl.plugin_name)
+                    dist = info.distribution if info else impl.plugin_name
+                    register = self._make_register(entries[kind], kind, n_key, impl.plugin_name, dist)
+                    try:
+                        impl.function(register=register)
+                    except PluginConflictError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - a broken hook must not break the others
+                        _fail(f"sb3_atari_ext: hook {hook_name} of plugin {impl.plugin_name!r} ({dist}) failed: {exc!r}", exc)
+            self._entries = entries
+            return entries
+
+    @staticmethod
+    def _make_register(
+        table: dict[tuple[str, ...], Entry], kind: str, n_key: int, plugin: str, dist: str
+    ) -> Callable[..., None]:
+        def register(*args: Any, **extra: Any) -> None:
+            if len(args) != n_key + 1:
+                raise TypeError(f"register() for {kind} takes {n_key + 1} positional arguments, got {len(args)}")
+            key, value = tuple(args[:n_key]), args[n_key]
+            _check_entry(kind, key, value, extra)
+            if key in table:
+                other = table[key]
+                raise PluginConflictError(
+                    f"{kind[:-1].replace('_', ' ')} {':'.join(key)!r} is registered twice: by plugin "
+                    f"{other.plugin!r} (distribution {other.distribution}) and by plugin {plugin!r} "
+                    f"(distribution {dist}). Uninstall one, or load only one with {ENV_ONLY}."
+                )
+            table[key] = Entry(kind, key, value, plugin, dist, extra)
+
+        return register
+
+    # -- queries ---------------------------------------------------------------------------------
+    def entries(self, kind: str) -> dict[tuple[str, ...], Entry]:
+        """All entries of one kind, keyed by their name tuple."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; kinds are {sorted(KINDS)}")
+        return self._collect()[kind]
+
+    def names(self, kind: str) -> dict[str, Any]:
+        """``{name: value}`` for single-name kinds (algorithms, buffers, wrappers, ...)."""
+        return {entry.name: entry.value for entry in self.entries(kind).values()}
+
+    def get(self, kind: str, *key: str) -> Any:
+        """The value registered under ``key``, or an error listing what is known and from where."""
+        table = self.entries(kind)
+        if tuple(key) in table:
+            return table[tuple(key)].value
+        known = ", ".join(f"{e.name} ({e.distribution})" for e in table.values()) or "none"
+        raise UnknownComponentError(f"unknown {kind[:-1].replace('_', ' ')} {':'.join(key)!r}; known: {known}")
+
+    def algorithms(self) -> dict[str, type]:
+        """``{algo_name: algorithm_class}`` with every registered policy alias applied to its class."""
+        algos = self.names("algorithms")
+        for (algo, alias), entry in self.entries("policies").items():
+            cls = algos.get(algo)
+            if cls is None:
+                _fail(f"sb3_atari_ext: plugin {entry.plugin!r} registers policy {alias!r} for unknown algorithm {algo!r}")
+                continue
+            # A class-level copy so the alias never leaks into a parent class (e.g. SB3's DQN).
+            if "policy_aliases" not in cls.__dict__:
+                cls.policy_aliases = dict(cls.policy_aliases)
+            cls.policy_aliases[alias] = entry.value
+        return algos
+
+    def describe(self) -> list[dict[str, Any]]:
+        """One dict per plugin: distribution, version, hooks and every name it registers."""
+        collected = self._collect()
+        out = []
+        for info in self.plugins.values():
+            registered: dict[str, list[str]] = {}
+            for kind, table in collected.items():
+                names = sorted(e.name for e in table.values() if e.plugin == info.name)
+                if names:
+                    registered[kind] = names
+            out.append(
+                {
+                    "name": info.name,
+                    "distribution": info.distribution,
+                    "version": info.version,
+                    "module": info.module,
+                    "hooks": info.hooks,
+                    "registers": registered,
+                    "error": info.error,
+                }
+            )
+        return out
+
+
+_registry: Registry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> Registry:
+    """The process-wide registry of installed plugins (created on first use)."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = Registry()
+        return _registry
+
+
+def reset_registry() -> None:
+    """Forget the process-wide registry (tests, or after installing a plugin at run time)."""
+    global _registry
+    with _registry_lock:
+        _registry = None

@@ -1,0 +1,167 @@
+"""Patches applied to RL Zoo modules so they see every plugin's components.
+
+RL Zoo (pinned: rl-zoo3 2.9.2) keeps its registries in module globals, not an API, so each patch
+changes them **in place** and is tested against the pinned version:
+
+- ``rl_zoo3.utils``: plugin algorithms are added to ``ALGOS`` (so ``--algo`` accepts them) and
+  ``get_class_by_name`` also resolves registered short names (``env_wrapper: DeathPenalty``).
+- ``rl_zoo3.hyperparams_opt``: plugin samplers and converters go into ``HYPERPARAMS_SAMPLER``
+  and ``HYPERPARAMS_CONVERTER`` (``--optimize``).
+- ``rl_zoo3.exp_manager``: registered short names become visible to the ``eval`` of
+  ``policy_kwargs`` / ``replay_buffer_class`` / ``replay_buffer_kwargs``; ``ExperimentManager``
+  uses the plugin's default yaml when no ``--conf-file`` is given, checks hyperparameters before
+  anything is built (``ValueError`` naming key, value and file), stops cleanly on SIGTERM/Ctrl-C
+  (the model is then saved as usual) and turns a non-finite loss into a clear error message.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import warnings
+from types import ModuleType
+from typing import Any
+
+from sb3_atari_ext.plugins import PluginConflictError, get_registry
+
+PATCHED = "_sb3_atari_ext_patched"
+
+
+def _short_names() -> dict[str, Any]:
+    """Registered short names usable in RL Zoo yaml, plus our algorithm class names."""
+    registry = get_registry()
+    names: dict[str, Any] = {}
+    for kind in ("replay_buffers", "feature_extractors", "wrappers", "reward_functions"):
+        names.update(registry.names(kind))
+    for cls in registry.names("algorithms").values():
+        names.setdefault(cls.__name__, cls)
+    return names
+
+
+def patch_utils(utils: ModuleType) -> None:
+    """Add plugin algorithms to ``ALGOS`` and short names to ``get_class_by_name``."""
+    registry = get_registry()
+    for name, cls in registry.algorithms().items():
+        existing = utils.ALGOS.get(name)
+        if existing is not None and existing is not cls:
+            warnings.warn(f"sb3_atari_ext: algorithm {name!r} is built into RL Zoo; the plugin's version is ignored")
+            continue
+        utils.ALGOS[name] = cls
+
+    original = utils.get_class_by_name
+
+    @functools.wraps(original)
+    def get_class_by_name(name: str) -> Any:
+        registered = _short_names().get(name)
+        return registered if registered is not None else original(name)
+
+    utils.get_class_by_name = get_class_by_name
+
+
+def _identity(params: dict[str, Any]) -> dict[str, Any]:
+    return dict(params)
+
+
+def patch_hyperparams_opt(module: ModuleType) -> None:
+    """Add plugin samplers and converters to RL Zoo's Optuna tables."""
+    for (algo,), entry in get_registry().entries("samplers").items():
+        module.HYPERPARAMS_SAMPLER[algo] = entry.value
+        module.HYPERPARAMS_CONVERTER[algo] = entry.extra.get("converter") or _identity
+
+
+def patch_exp_manager(module: ModuleType) -> None:
+    """Short names for yaml ``eval``, default yaml, early validation, clean stops."""
+    from rl_zoo3 import utils
+
+    for name, obj in _short_names().items():
+        module.__dict__.setdefault(name, obj)
+    module.get_class_by_name = utils.get_class_by_name
+    manager = module.ExperimentManager
+    manager.__init__ = _wrap_init(manager.__init__)
+    manager._preprocess_hyperparams = _wrap_preprocess(manager._preprocess_hyperparams)
+    manager.learn = _wrap_learn(manager.learn)
+
+
+def _wrap_init(original: Any) -> Any:
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if signature.bind(self, *args, **kwargs).arguments.get("config") is None:
+            entry = get_registry().entries("hyperparams").get((self.algo,))
+            if entry is not None:
+                self.config = str(entry.value)
+
+    return __init__
+
+
+def _wrap_preprocess(original: Any) -> Any:
+    from sb3_atari_ext.common.validation import HyperparameterError
+
+    @functools.wraps(original)
+    def _preprocess_hyperparams(self: Any, hyperparams: dict[str, Any]) -> Any:
+        result = original(self, hyperparams)
+        from rl_zoo3.utils import ALGOS
+
+        validate = getattr(ALGOS.get(self.algo), "validate_hyperparams", None)
+        if validate is not None:
+            try:
+                validate(result[0])
+            except HyperparameterError as exc:
+                custom = self.custom_hyperparams or {}
+                source = "the -params option" if exc.key.split(".")[0] in custom else self.config
+                raise exc.with_source(source) from None
+        return result
+
+    return _preprocess_hyperparams
+
+
+def _wrap_learn(original: Any) -> Any:
+    from sb3_atari_ext.common.q_learning import NonFiniteLossError
+    from sb3_atari_ext.common.signals import StopTrainingOnSignal
+
+    @functools.wraps(original)
+    def learn(self: Any, model: Any) -> None:
+        stopper = StopTrainingOnSignal(verbose=1)
+        self.callbacks.append(stopper)
+        try:
+            with stopper.handle_signals():
+                original(self, model)
+        except NonFiniteLossError as exc:
+            raise SystemExit(f"error: {exc}\nCheckpoints saved so far are kept in {self.save_path}") from None
+        finally:
+            self.callbacks.remove(stopper)
+
+    return learn
+
+
+_PATCHES = {
+    "rl_zoo3.utils": patch_utils,
+    "rl_zoo3.hyperparams_opt": patch_hyperparams_opt,
+    "rl_zoo3.exp_manager": patch_exp_manager,
+}
+
+
+def patch_module(module: ModuleType) -> None:
+    """Apply the patch for ``module`` once. Conflicts between plugins are fatal; other failures warn."""
+    patch = _PATCHES.get(module.__name__)
+    if patch is None or getattr(module, PATCHED, False):
+        return
+    try:
+        patch(module)
+    except PluginConflictError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - RL Zoo must keep working without our plugins
+        warnings.warn(f"sb3_atari_ext: could not add plugins to {module.__name__}: {exc!r}")
+    setattr(module, PATCHED, True)
+
+
+def apply() -> None:
+    """Patch RL Zoo explicitly (what ``sb3-atari train`` does; no ``.pth`` hook needed)."""
+    from sb3_atari_ext.zoo import autoload
+
+    autoload.install(force=True)
+    for name in _PATCHES:  # utils first: exp_manager reuses its patched get_class_by_name
+        patch_module(importlib.import_module(name))

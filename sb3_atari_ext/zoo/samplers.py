@@ -1,0 +1,59 @@
+"""Optuna samplers for our algorithms, in RL Zoo's ``HYPERPARAMS_SAMPLER`` format.
+
+A sampler is ``sampler(trial, n_actions, n_envs, additional_args) -> hyperparams``; a converter
+turns a finished trial's raw ``params`` into the same hyperparameters (RL Zoo uses it to train
+again from a study with ``--storage ... --trial-id``). This module imports no RL Zoo code, so a
+plugin's samplers can be collected while ``rl_zoo3`` itself is still importing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NET_ARCHS = {"small": [64, 64], "medium": [256, 256], "big": [512]}
+
+
+def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Raw ``ddqn_prio`` trial parameters -> ``DDQNPrio`` keyword arguments."""
+    params = dict(params)
+    hyperparams: dict[str, Any] = {
+        "gamma": 1 - params.pop("one_minus_gamma"),
+        "batch_size": 2 ** params.pop("batch_size_pow"),
+    }
+    net_arch = NET_ARCHS[params.pop("net_arch", "small")]
+    dueling = params.pop("dueling", False)
+    hyperparams["policy_kwargs"] = dict(net_arch=net_arch, dueling=dueling)
+    hyperparams.update(params)
+    if "train_freq" in hyperparams:
+        # Keep the update-to-data ratio at 1 (RL Zoo's DQN convention)
+        hyperparams["gradient_steps"] = hyperparams["train_freq"]
+    return hyperparams
+
+
+def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+    """Search space of ``ddqn_prio``.
+
+    - ``one_minus_gamma``: [1e-4, 0.03] log; ``learning_rate``: [1e-5, 2e-3] log
+    - ``batch_size``: 2^[5, 8]; ``train_freq``: [1, 10]; ``target_update_interval``: [1, 20000] log
+    - ``exploration_fraction``: [0, 0.5]; ``exploration_final_eps``: [0, 0.2]
+    - PER: ``alpha`` [0.2, 1.0], ``beta`` [0.2, 1.0]; ``n_steps`` {1, 3, 5}
+    - network: ``net_arch`` {small: 64-64, medium: 256-256, big: 512}; ``dueling`` {False, True}
+    """
+    params = {
+        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
+        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
+        "train_freq": trial.suggest_int("train_freq", 1, 10),
+        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
+        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
+        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
+        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
+        "beta": trial.suggest_float("beta", 0.2, 1.0),
+        "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
+        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+        "dueling": trial.suggest_categorical("dueling", [False, True]),
+    }
+    hyperparams = convert_ddqn_prio_params(params)
+    trial.set_user_attr("gamma", hyperparams["gamma"])
+    trial.set_user_attr("batch_size", hyperparams["batch_size"])
+    return hyperparams
