@@ -1,0 +1,41 @@
+"""Small real environments for fast "does it learn" tests."""
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class BlindCliffwalk(gym.Env):
+    """Schaul et al. 2016, Fig. 1: a chain where one action of each state moves right and the
+    other ends the episode with reward 0; the last right move gives reward 1. A random policy
+    reaches the reward with probability 2^-n, so learning depends on replaying that rare
+    transition and propagating it back through correct bootstrapped targets."""
+
+    def __init__(self, n_states: int = 6, seed: int = 0):
+        self.n_states = n_states
+        self.correct = np.random.default_rng(seed).integers(0, 2, size=n_states)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(n_states,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.state = 0
+
+    def _obs(self):
+        obs = np.zeros(self.n_states, dtype=np.float32)
+        obs[self.state] = 1.0
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        if int(action) != self.correct[self.state]:
+            return self._obs(), 0.0, True, False, {}
+        if self.state == self.n_states - 1:
+            return self._obs(), 1.0, True, False, {}
+        self.state += 1
+        return self._obs(), 0.0, False, False, {}
+
+    def optimal_q(self, gamma: float) -> np.ndarray:
+        """Q*(s_i, correct action) = gamma^(n-1-i)."""
+        return gamma ** np.arange(self.n_states - 1, -1, -1, dtype=np.float64)

@@ -1,0 +1,164 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.buffers import ReplayBuffer
+from torch import nn
+
+from sb3_atari_ext import DDQNPrio
+from sb3_atari_ext.buffers import PrioritizedReplayBuffer
+from sb3_atari_ext.common.q_learning import NonFiniteLossError, double_q_target
+from sb3_atari_ext.common.validation import HyperparameterError
+from sb3_atari_ext.ddqn_prio.policies import DuelingQNetwork
+from tests.envs import BlindCliffwalk
+
+SMALL = dict(buffer_size=500, learning_starts=50, batch_size=16, train_freq=1, device="cpu", seed=0)
+
+
+def test_beta_is_annealed_linearly_to_beta_final():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", beta=0.4, beta_final=1.0, **SMALL)
+    assert model.beta_schedule(1.0) == pytest.approx(0.4)
+    assert model.beta_schedule(0.5) == pytest.approx(0.7)
+    assert model.beta_schedule(0.0) == pytest.approx(1.0)
+
+
+def test_beta_reaches_buffer_during_training():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", beta=0.2, beta_final=1.0, **SMALL)
+    model.learn(200)
+    # the last train() call happens after the last step: full correction
+    assert model.replay_buffer.beta == pytest.approx(1.0)
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", beta=0.2, beta_final=1.0, **SMALL)
+    model.learn(200)
+    model._current_progress_remaining = 0.75
+    model.train(gradient_steps=1, batch_size=16)
+    assert model.replay_buffer.beta == pytest.approx(0.4)
+
+
+class FixedQ(nn.Module):
+    def __init__(self, table):
+        super().__init__()
+        self.table = th.tensor(table, dtype=th.float32)
+
+    def forward(self, obs):
+        return self.table[obs.long().squeeze(1)]
+
+
+def test_double_q_target_by_hand():
+    online = FixedQ([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0]])
+    target = FixedQ([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+    next_obs = th.tensor([[0], [1], [1]])
+    rewards = th.tensor([[1.0], [2.0], [3.0]])
+    dones = th.tensor([[0.0], [0.0], [1.0]])
+    discounts = th.tensor([[0.9], [0.81], [0.9]])
+    got = double_q_target(online, target, next_obs, rewards, dones, discounts)
+    # online argmax: state 0 -> action 1 (target 20); state 1 -> action 2 (target 60)
+    expected = th.tensor([[1 + 0.9 * 20], [2 + 0.81 * 60], [3.0]])
+    th.testing.assert_close(got, expected)
+    # plain DQN would use max target = 30 for state 0: double Q must differ
+    assert got[0, 0] != 1 + 0.9 * 30
+
+
+def test_priorities_change_after_a_train_step():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", **{**SMALL, "learning_starts": 1000})
+    model.learn(100)  # fills the buffer, no update yet
+    buffer = model.replay_buffer
+    before = buffer.tree[np.arange(100)].copy()
+    np.testing.assert_allclose(before, 1.0)  # all new transitions at max priority 1
+    sampled = []
+    original = buffer.sample
+    buffer.sample = lambda *a, **k: sampled.append(original(*a, **k)) or sampled[-1]
+    model.train(gradient_steps=1, batch_size=16)
+    after = buffer.tree[np.arange(100)]
+    changed = np.flatnonzero(after != before)
+    assert set(changed) == set(sampled[0].indices.tolist())
+    batch = sampled[0]
+    assert np.all(after[changed] > 0) and not np.allclose(after[changed], 1.0)
+    assert batch.weights.shape == (16, 1)
+
+
+def test_n_steps_reaches_the_buffer():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", n_steps=3, **SMALL)
+    assert isinstance(model.replay_buffer, PrioritizedReplayBuffer)
+    assert model.replay_buffer.n_steps == 3 and model.n_steps == 3
+    model.learn(120)
+    assert model.replay_buffer.sample(8).discounts is not None
+
+
+def test_plain_replay_buffer_gives_plain_double_dqn():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", replay_buffer_class=ReplayBuffer, **SMALL)
+    model.learn(120)
+    assert type(model.replay_buffer) is ReplayBuffer
+
+
+def test_dueling_head_combines_value_and_advantage():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", policy_kwargs=dict(dueling=True, net_arch=[16]), **SMALL)
+    q_net = model.q_net
+    assert isinstance(q_net, DuelingQNetwork) and isinstance(model.q_net_target, DuelingQNetwork)
+    obs = th.randn(5, 4)
+    with th.no_grad():
+        features = q_net.extract_features(obs, q_net.features_extractor)
+        adv, value = q_net.q_net(features), q_net.value_net(features)
+        th.testing.assert_close(q_net(obs), value + adv - adv.mean(dim=1, keepdim=True))
+
+
+def test_save_load_round_trip_with_buffer(tmp_path):
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", alpha=0.5, beta=0.3, policy_kwargs=dict(dueling=True), **SMALL)
+    model.learn(150)
+    model.save(tmp_path / "model.zip")
+    model.save_replay_buffer(tmp_path / "buffer.pkl")
+    loaded = DDQNPrio.load(tmp_path / "model.zip", device="cpu")
+    assert (loaded.alpha, loaded.beta, loaded.beta_final) == (0.5, 0.3, 1.0)
+    assert isinstance(loaded.q_net, DuelingQNetwork)
+    obs = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    # loading a model does not allocate its replay storage
+    assert loaded.replay_buffer.observations is None
+    loaded.load_replay_buffer(tmp_path / "buffer.pkl")
+    n = 150
+    np.testing.assert_array_equal(loaded.replay_buffer.tree[np.arange(n)], model.replay_buffer.tree[np.arange(n)])
+    assert loaded.replay_buffer.max_priority == model.replay_buffer.max_priority
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        (dict(alpha=-0.5), "alpha"),
+        (dict(beta=1.2), "beta"),
+        (dict(beta_final=-1.0), "beta_final"),
+        (dict(buffer_size=8, batch_size=32), "buffer_size"),
+        (dict(replay_buffer_kwargs=dict(alpha=-1.0)), "replay_buffer_kwargs.alpha"),
+    ],
+)
+def test_bad_hyperparameters_raise_before_anything_is_built(kwargs, key):
+    params = {**SMALL, **kwargs}
+    with pytest.raises(HyperparameterError) as info:
+        DDQNPrio("MlpPolicy", "CartPole-v1", **params)
+    assert info.value.key == key
+    assert isinstance(info.value, ValueError)
+
+
+class NaNReward(gym.Wrapper):
+    def step(self, action):
+        obs, _, terminated, truncated, info = self.env.step(action)
+        return obs, float("nan"), terminated, truncated, info
+
+
+def test_non_finite_loss_stops_with_clear_error_and_finite_parameters():
+    model = DDQNPrio("MlpPolicy", NaNReward(gym.make("CartPole-v1")), **SMALL)
+    with pytest.raises(NonFiniteLossError, match="loss is nan"):
+        model.learn(200)
+    assert all(th.isfinite(p).all() for p in model.policy.parameters())
+
+
+def test_learns_blind_cliffwalk_optimal_q_values():
+    """Fails when the double-Q target, the n-step/terminal handling or the prioritized sampling is broken."""
+    env = BlindCliffwalk(n_states=6)
+    gamma = 0.9
+    model = DDQNPrio("MlpPolicy", env, learning_rate=1e-3, batch_size=32, buffer_size=10_000, learning_starts=100,
+                     gamma=gamma, target_update_interval=100, train_freq=1, exploration_fraction=0.5,
+                     exploration_final_eps=0.1, policy_kwargs=dict(net_arch=[64]), seed=0, device="cpu")
+    model.learn(3000)
+    with th.no_grad():
+        q = model.q_net(th.eye(env.n_states)).numpy()
+    np.testing.assert_allclose(q[np.arange(env.n_states), env.correct], env.optimal_q(gamma), atol=0.05)
+    assert np.all(q.argmax(axis=1) == env.correct)
