@@ -58,6 +58,33 @@ def patch_utils(utils: ModuleType) -> None:
 
     utils.get_class_by_name = get_class_by_name
 
+    original_wrapper = utils.get_wrapper_class
+
+    @functools.wraps(original_wrapper)
+    def get_wrapper_class(hyperparams: dict[str, Any], key: str = "env_wrapper") -> Any:
+        return original_wrapper(_resolve_wrappers(hyperparams, key), key)
+
+    utils.get_wrapper_class = get_wrapper_class
+
+
+def _resolve_wrappers(hyperparams: dict[str, Any], key: str) -> dict[str, Any]:
+    """Replace registered short wrapper names (``ScaleReward`` or ``{ScaleReward: {...}}``) by classes."""
+    value = hyperparams.get(key)
+    if value is None:
+        return hyperparams
+    names = _short_names()
+
+    def resolve(item: Any) -> Any:
+        if isinstance(item, str):
+            return names.get(item, item)
+        if isinstance(item, dict) and len(item) == 1:
+            ((name, kwargs),) = item.items()
+            return {names.get(name, name) if isinstance(name, str) else name: kwargs}
+        return item
+
+    resolved = [resolve(v) for v in value] if isinstance(value, list) else resolve(value)
+    return {**hyperparams, key: resolved}
+
 
 def _identity(params: dict[str, Any]) -> dict[str, Any]:
     return dict(params)
@@ -77,6 +104,7 @@ def patch_exp_manager(module: ModuleType) -> None:
     for name, obj in _short_names().items():
         module.__dict__.setdefault(name, obj)
     module.get_class_by_name = utils.get_class_by_name
+    module.get_wrapper_class = utils.get_wrapper_class
     manager = module.ExperimentManager
     manager.__init__ = _wrap_init(manager.__init__)
     manager._preprocess_hyperparams = _wrap_preprocess(manager._preprocess_hyperparams)

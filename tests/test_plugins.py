@@ -1,0 +1,151 @@
+import importlib.metadata
+import inspect
+import types
+from pathlib import Path
+
+import pluggy
+import pytest
+from stable_baselines3 import DQN
+
+from sb3_atari_ext import builtin, hookimpl, hookspecs
+from sb3_atari_ext.ddqn_prio import DDQNPrio
+from sb3_atari_ext.plugins import (
+    ENTRY_POINT_GROUP,
+    PluginConflictError,
+    PluginLoadWarning,
+    Registry,
+    UnknownComponentError,
+    get_registry,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plugin(**hooks):
+    """A small in-test plugin: a namespace of hook implementations."""
+    return types.SimpleNamespace(**{name: hookimpl(fn) for name, fn in hooks.items()})
+
+
+def ep(name, value):
+    return importlib.metadata.EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)
+
+
+@pytest.fixture
+def registry():
+    reg = Registry(load_entry_points=False)
+    reg.register_plugin(builtin, "builtin", distribution="sb3-atari-ext")
+    return reg
+
+
+def test_builtin_components_come_through_the_hooks(registry):
+    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio}
+    assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
+    assert Path(registry.get("hyperparams", "ddqn_prio")).name == "ddqn_prio.yml"
+    assert callable(registry.get("samplers", "ddqn_prio"))
+
+
+def test_installed_entry_points_include_builtin():
+    names = {e.name for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    assert "builtin" in names
+    assert "ddqn_prio" in get_registry().names("algorithms")
+
+
+def test_conflicting_names_name_both_distributions(registry):
+    def register_algorithms(register):
+        register("ddqn_prio", DQN)
+
+    registry.register_plugin(plugin(register_algorithms=register_algorithms), "intruder", distribution="intruder-dist")
+    with pytest.raises(PluginConflictError) as info:
+        registry.names("algorithms")
+    assert "sb3-atari-ext" in str(info.value) and "intruder-dist" in str(info.value)
+
+
+def test_plugin_that_fails_to_import_is_isolated_with_one_warning(registry):
+    with pytest.warns(PluginLoadWarning, match="'broken'") as record:
+        registry.load_entry_points([ep("broken", "sb3_atari_ext_no_such_module:plugin"), ep("builtin", "sb3_atari_ext.builtin")])
+    assert len(record) == 1
+    assert registry.plugins["broken"].error is not None
+    assert "ddqn_prio" in registry.names("algorithms")
+
+
+def test_strict_mode_makes_load_failures_fatal(registry, monkeypatch):
+    monkeypatch.setenv("SB3_ATARI_EXT_STRICT", "1")
+    with pytest.raises(RuntimeError, match="broken"):
+        registry.load_entry_points([ep("broken", "sb3_atari_ext_no_such_module")])
+
+
+def test_only_named_plugins_are_loaded(monkeypatch):
+    monkeypatch.setenv("SB3_ATARI_EXT_PLUGINS", "builtin")
+    reg = Registry(load_entry_points=False)
+    reg.load_entry_points([ep("builtin", "sb3_atari_ext.builtin"), ep("other", "sb3_atari_ext_no_such_module")])
+    assert list(reg.plugins) == ["builtin"]
+
+
+def test_a_failing_hook_warns_and_the_rest_still_works(registry):
+    def register_algorithms(register):
+        raise RuntimeError("boom")
+
+    registry.register_plugin(plugin(register_algorithms=register_algorithms), "flaky")
+    with pytest.warns(PluginLoadWarning, match="flaky"):
+        algos = registry.names("algorithms")
+    assert "ddqn_prio" in algos
+
+
+def test_entries_of_the_wrong_type_are_refused(registry):
+    def register_replay_buffers(register):
+        register("NotABuffer", dict)
+
+    registry.register_plugin(plugin(register_replay_buffers=register_replay_buffers), "wrongtype")
+    with pytest.warns(PluginLoadWarning, match="ReplayBuffer"):
+        assert "NotABuffer" not in registry.names("replay_buffers")
+
+
+def test_misspelled_hook_is_caught(registry):
+    with pytest.raises(pluggy.PluginValidationError):
+        registry.register_plugin(plugin(register_algorithm=lambda register: None), "typo")
+
+
+def test_unknown_name_lists_known_names_and_providers(registry):
+    with pytest.raises(UnknownComponentError) as info:
+        registry.get("algorithms", "ddqn_nope")
+    assert "ddqn_prio (sb3-atari-ext)" in str(info.value)
+
+
+def test_policy_alias_is_added_to_its_algorithm_only(registry):
+    from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
+
+    class MyDDQN(DDQNPrio):
+        pass
+
+    def register_algorithms(register):
+        register("my_ddqn", MyDDQN)
+
+    def register_policies(register):
+        register("my_ddqn", "FancyPolicy", DDQNPrioPolicy)
+
+    registry.register_plugin(plugin(register_algorithms=register_algorithms, register_policies=register_policies), "mine")
+    algos = registry.algorithms()
+    assert algos["my_ddqn"].policy_aliases["FancyPolicy"] is DDQNPrioPolicy
+    assert "FancyPolicy" not in DDQNPrio.policy_aliases and "FancyPolicy" not in DQN.policy_aliases
+
+
+def test_loading_is_idempotent(registry):
+    registry.register_plugin(builtin, "builtin", distribution="sb3-atari-ext")
+    registry.load_entry_points([ep("builtin", "sb3_atari_ext.builtin")])
+    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio}
+
+
+def test_describe_lists_what_each_plugin_registers(registry):
+    (info,) = registry.describe()
+    assert info["distribution"] == "sb3-atari-ext"
+    assert info["registers"]["algorithms"] == ["ddqn_prio"]
+    assert "register_algorithms" in info["hooks"]
+
+
+def test_every_hook_is_documented_in_code_and_readme():
+    readme = (ROOT / "README.md").read_text()
+    specs = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("register_")]
+    assert len(specs) == 8
+    for spec in specs:
+        assert spec.__doc__ and spec.__doc__.strip().startswith("Register"), spec.__name__
+        assert f"`{spec.__name__}" in readme, f"README does not document {spec.__name__}"

@@ -1,0 +1,159 @@
+"""The RL Zoo bridge, exercised through the real ``rl_zoo3`` commands in subprocesses."""
+
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from tests.conftest import ROOT
+
+ATARI = "SpaceInvadersNoFrameskip-v4"
+FAST = ["--eval-freq", "-1", "--log-interval", "-1"]
+
+
+def model_path(folder: Path, algo: str, env: str, run_id: int = 1) -> Path:
+    return folder / "logs" / algo / f"{env}_{run_id}" / f"{env}.zip"
+
+
+def test_train_then_enjoy_on_space_invaders(zoo):
+    zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", ATARI, "-n", "300", "-f", "logs", *FAST,
+        "-params", "learning_starts:100", "buffer_size:2000")
+    assert model_path(zoo.path, "ddqn_prio", ATARI).is_file()
+    config = yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text())
+    assert dict(config)["alpha"] == 0.6  # our default yaml was used, with no --conf-file
+    result = zoo("-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "150", "--no-render")
+    assert "Loading" in result.stdout
+
+
+def test_rl_zoo3_console_script_and_optimize(zoo):
+    rl_zoo3 = Path(sys.executable).with_name("rl_zoo3")
+    zoo(str(rl_zoo3), "train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", *FAST)
+    assert model_path(zoo.path, "ddqn_prio", "CartPole-v1").is_file()
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "--optimize",
+                 "--n-trials", "2", "--n-jobs", "1", "--sampler", "random", "--pruner", "none", "--n-evaluations", "1",
+                 "--eval-episodes", "2", "--storage", "logs/study.log", "--study-name", "ddqn_prio_test",
+                 "-params", "learning_starts:100")
+    assert "Number of finished trials:  2" in result.stdout or "Number of finished trials: 2" in result.stdout
+    assert (zoo.path / "logs" / "study.log").is_file()
+
+
+def test_unknown_algorithm_lists_the_choices(zoo):
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_nope", "--env", "CartPole-v1", check=False)
+    assert result.returncode == 2
+    assert "invalid choice: 'ddqn_nope'" in result.stderr and "'ddqn_prio'" in result.stderr
+
+
+def write_conf(folder: Path, **overrides) -> Path:
+    base = yaml.safe_load((ROOT / "hyperparams" / "ddqn_prio.yml").read_text())
+    base["CartPole-v1"].update(overrides)
+    path = folder / "bad.yml"
+    path.write_text(yaml.safe_dump(base))
+    return path
+
+
+def test_bad_yaml_value_names_key_value_and_file(zoo):
+    conf = write_conf(zoo.path, alpha=-0.5)
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "HyperparameterError: invalid hyperparameter alpha=-0.5" in last and str(conf) in last
+    assert not (zoo.path / "logs" / "ddqn_prio").exists()  # nothing was built
+
+
+def test_buffer_smaller_than_batch_is_refused(zoo):
+    conf = write_conf(zoo.path, buffer_size=16, batch_size=64)
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
+    assert result.returncode != 0 and "buffer_size=16" in result.stderr and "batch_size (64)" in result.stderr
+
+
+def test_bad_command_line_value_is_attributed_to_params(zoo):
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-params", "beta:1.5", check=False)
+    assert result.returncode != 0 and "beta=1.5 in the -params option" in result.stderr
+
+
+def test_sigterm_saves_model_and_prioritized_buffer_then_resume(zoo):
+    args = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "1000000",
+            *FAST, "--save-replay-buffer", "-params", "learning_starts:100", "train_freq:4", "gradient_steps:1"]
+    proc = subprocess.Popen(args, cwd=zoo.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("Log path"):
+                break
+        time.sleep(4)  # let it collect and train for a while
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, output
+    assert "SIGTERM received" in output
+    run_dir = zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_1"
+    with open(run_dir / "replay_buffer.pkl", "rb") as f:
+        buffer = pickle.load(f)
+    n = buffer.size()
+    assert n > 100
+    priorities = buffer.tree[np.arange(n)]
+    assert len(np.unique(priorities)) > 10  # trained priorities, not just the initial max
+    # -i resumes with that buffer
+    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", *FAST,
+                 "-i", str(run_dir / "CartPole-v1.zip"), "--save-replay-buffer")
+    assert "Loading replay buffer" in result.stdout
+    with open(zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_2" / "replay_buffer.pkl", "rb") as f:
+        resumed = pickle.load(f)
+    assert resumed.size() >= n + 200  # continued on top of the saved transitions
+    assert len(np.unique(resumed.tree[np.arange(n)])) > 10
+
+
+def test_autoload_can_be_switched_off_and_sb3_atari_train_still_works(zoo):
+    check = "import rl_zoo3.utils as u; print('ddqn_prio' in u.ALGOS)"
+    assert zoo("-c", check).stdout.strip() == "True"
+    assert zoo("-c", check, env={"SB3_ATARI_EXT_AUTOLOAD": "0"}).stdout.strip() == "False"
+    sb3_atari = Path(sys.executable).with_name("sb3-atari")
+    zoo(str(sb3_atari), "train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "150", *FAST,
+        env={"SB3_ATARI_EXT_AUTOLOAD": "0"})
+    assert model_path(zoo.path, "ddqn_prio", "CartPole-v1").is_file()
+
+
+def test_startup_hook_imports_nothing_heavy(zoo):
+    code = "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'stable_baselines3', 'rl_zoo3', 'sb3_atari_ext', 'pluggy', 'typing')))"
+    loaded = eval(zoo("-c", code).stdout)
+    assert loaded == ["sb3_atari_ext", "sb3_atari_ext.version", "sb3_atari_ext.zoo", "sb3_atari_ext.zoo.autoload"]
+
+
+def test_pth_line_never_breaks_startup(zoo):
+    line = (ROOT / "sb3_atari_ext" / "zoo" / "sb3_atari_ext_autoload.pth").read_text()
+    assert len(line.strip().splitlines()) == 1
+    code = f"import sys; sys.modules['sb3_atari_ext.zoo.autoload'] = None; exec({line!r}); print('alive')"
+    result = zoo("-c", code)
+    assert result.stdout.strip() == "alive"
+    assert "autoload disabled" in result.stderr
+
+
+def test_plugins_command_json(zoo):
+    import json
+
+    sb3_atari = Path(sys.executable).with_name("sb3-atari")
+    plugins = {p["name"]: p for p in json.loads(zoo(str(sb3_atari), "plugins", "--json").stdout)}
+    assert plugins["builtin"]["distribution"] == "sb3-atari-ext"
+    assert plugins["builtin"]["registers"]["algorithms"] == ["ddqn_prio"]
+    text = zoo(str(sb3_atari), "plugins").stdout
+    assert "builtin" in text and "ddqn_prio" in text
+
+
+def test_example_plugin_is_found_by_rl_zoo(zoo):
+    """CI installs plugins/sb3-atari-example (see .ci/run): its algorithm, yaml and wrapper work."""
+    import importlib.metadata
+
+    names = {e.name for e in importlib.metadata.entry_points(group="sb3_atari_ext")}
+    assert "example" in names, "install it first: pip install ./plugins/sb3-atari-example"
+    zoo("-m", "rl_zoo3.train", "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-n", "300", *FAST,
+        "-params", "learning_starts:100")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_nstep3" / "CartPole-v1_1" / "CartPole-v1" / "config.yml").read_text()))
+    assert config["env_wrapper"] == [{"ScaleReward": {"scale": 0.1}}]
+    result = zoo("-m", "rl_zoo3.enjoy", "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-f", "logs", "-n", "100",
+                 "--no-render")
+    assert "Loading" in result.stdout
