@@ -5,8 +5,6 @@ Importing the package is cheap: the classes below load torch and SB3 only when f
 
 from __future__ import annotations
 
-import importlib
-
 from sb3_atari_ext.version import __version__
 
 _LAZY = {
@@ -22,5 +20,7 @@ __all__ = ["__version__", *_LAZY]
 
 def __getattr__(name: str) -> object:  # PEP 562 lazy attributes; no `typing` import at start-up
     if name in _LAZY:
+        import importlib  # here, not at module level: the start-up hook imports this package
+
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sb3_atari_ext' has no attribute {name!r}")
