@@ -37,8 +37,9 @@ def main() -> None:
         times["hook off"].append(once(["-c", "pass"], off))
     cost = []
     for _ in range(10):
-        err = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], env=on, check=True,
-                             capture_output=True, text=True).stderr
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "pass"], env=on, check=True, capture_output=True, text=True
+        ).stderr
         # "import time: self [us] | cumulative | name": the top-level entry of our package
         lines = [line.split("|") for line in err.splitlines() if line.rstrip().endswith(" sb3_atari_ext.zoo.autoload")]
         cost.append(sum(int(parts[1]) for parts in lines) / 1e3)

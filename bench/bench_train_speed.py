@@ -30,9 +30,19 @@ gym.register_envs(ale_py)
 def steps_per_second(algo: type, steps: int, learning_starts: int, seed: int, **extra) -> float:
     env = VecFrameStack(make_atari_env(ENV_ID, n_envs=1, seed=seed), n_stack=4)
     model = algo(
-        "CnnPolicy", env, buffer_size=20_000, learning_starts=learning_starts, batch_size=32, train_freq=4,
-        gradient_steps=1, target_update_interval=1000, exploration_fraction=0.1, learning_rate=1e-4,
-        seed=seed, device="cpu", **extra,
+        "CnnPolicy",
+        env,
+        buffer_size=20_000,
+        learning_starts=learning_starts,
+        batch_size=32,
+        train_freq=4,
+        gradient_steps=1,
+        target_update_interval=1000,
+        exploration_fraction=0.1,
+        learning_rate=1e-4,
+        seed=seed,
+        device="cpu",
+        **extra,
     )
     model.learn(learning_starts)  # fill the buffer, untimed
     start = time.perf_counter()
@@ -59,7 +69,7 @@ def main() -> None:
         print(f"run {rep}: SB3 DQN {dqn:.1f} steps/s, ddqn_prio {ours:.1f} steps/s, ratio {ours / dqn:.3f}", flush=True)
     ratio = statistics.median(r[2] for r in rows)
     print()
-    print(f"| env | threads | steps timed | SB3 DQN steps/s (median) | ddqn_prio steps/s (median) | ratio (median of runs) |")
+    print("| env | threads | steps timed | SB3 DQN steps/s (median) | ddqn_prio steps/s (median) | ratio (median of runs) |")
     print("|---|---|---|---|---|---|")
     print(
         f"| {ENV_ID} | {args.threads} | {args.steps} | {statistics.median(r[0] for r in rows):.1f} | "

@@ -154,11 +154,43 @@ def test_learns_blind_cliffwalk_optimal_q_values():
     """Fails when the double-Q target, the n-step/terminal handling or the prioritized sampling is broken."""
     env = BlindCliffwalk(n_states=6)
     gamma = 0.9
-    model = DDQNPrio("MlpPolicy", env, learning_rate=1e-3, batch_size=32, buffer_size=10_000, learning_starts=100,
-                     gamma=gamma, target_update_interval=100, train_freq=1, exploration_fraction=0.5,
-                     exploration_final_eps=0.1, policy_kwargs=dict(net_arch=[64]), seed=0, device="cpu")
+    model = DDQNPrio(
+        "MlpPolicy",
+        env,
+        learning_rate=1e-3,
+        batch_size=32,
+        buffer_size=10_000,
+        learning_starts=100,
+        gamma=gamma,
+        target_update_interval=100,
+        train_freq=1,
+        exploration_fraction=0.5,
+        exploration_final_eps=0.1,
+        policy_kwargs=dict(net_arch=[64]),
+        seed=0,
+        device="cpu",
+    )
     model.learn(3000)
     with th.no_grad():
         q = model.q_net(th.eye(env.n_states)).numpy()
     np.testing.assert_allclose(q[np.arange(env.n_states), env.correct], env.optimal_q(gamma), atol=0.05)
     assert np.all(q.argmax(axis=1) == env.correct)
+
+
+ZOO_KEYS = {"n_timesteps", "policy", "env_wrapper", "frame_stack", "n_envs", "normalize", "callback", "vec_env_wrapper"}
+
+
+@pytest.mark.parametrize("entry", ["default", "atari", "CartPole-v1"])
+def test_default_yaml_entries_are_valid_arguments(entry):
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    from sb3_atari_ext.builtin import hyperparams_dir
+
+    params = yaml.safe_load(Path(hyperparams_dir() / "ddqn_prio.yml").read_text())[entry]
+    accepted = set(inspect.signature(DDQNPrio.__init__).parameters)
+    unknown = set(params) - ZOO_KEYS - accepted
+    assert not unknown, f"{entry}: keys DDQNPrio does not accept: {unknown}"
+    DDQNPrio.validate_hyperparams(params)

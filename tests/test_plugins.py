@@ -62,7 +62,9 @@ def test_conflicting_names_name_both_distributions(registry):
 
 def test_plugin_that_fails_to_import_is_isolated_with_one_warning(registry):
     with pytest.warns(PluginLoadWarning, match="'broken'") as record:
-        registry.load_entry_points([ep("broken", "sb3_atari_ext_no_such_module:plugin"), ep("builtin", "sb3_atari_ext.builtin")])
+        registry.load_entry_points(
+            [ep("broken", "sb3_atari_ext_no_such_module:plugin"), ep("builtin", "sb3_atari_ext.builtin")]
+        )
     assert len(record) == 1
     assert registry.plugins["broken"].error is not None
     assert "ddqn_prio" in registry.names("algorithms")

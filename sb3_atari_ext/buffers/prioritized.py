@@ -100,8 +100,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
         if optimize_memory_usage:
             raise ValueError(
-                "optimize_memory_usage=True is not supported by PrioritizedReplayBuffer; "
-                "set optimize_memory_usage: False"
+                "optimize_memory_usage=True is not supported by PrioritizedReplayBuffer; set optimize_memory_usage: False"
             )
         # Skip ReplayBuffer.__init__: it allocates the storage, which we do on the first add().
         BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)

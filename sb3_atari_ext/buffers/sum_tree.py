@@ -3,8 +3,9 @@
 Schaul et al. 2016 ("Prioritized Experience Replay", Sec. 3.3 and App. B.2.1) store priorities
 in a binary tree whose inner nodes hold the sum of their children, so that sampling proportional
 to priority and updating one priority both cost O(log N). Here every operation works on a whole
-batch of indices at once: one numpy operation per tree level instead of one Python loop per
-sample, which is what makes ``sample(32)`` + ``update(32)`` cheap at 1M capacity.
+batch of indices at once, and the tree is 32-ary (4 levels for 1M leaves): a few numpy calls per
+level instead of one Python loop per sample and level, which is what makes ``sample(32)`` +
+``update(32)`` cheap at 1M capacity.
 """
 
 from __future__ import annotations
@@ -13,36 +14,44 @@ import numpy as np
 
 
 class SumTree:
-    """Binary sum tree and min tree over ``capacity`` leaves, all updated in batches.
+    """Sum tree and min tree over ``capacity`` leaves, updated and searched in batches.
 
-    Leaves hold non-negative priorities (already raised to the power alpha by the caller).
+    The tree is ``BRANCHING``-ary rather than binary: 1M leaves need 4 levels instead of 20, so a
+    batched update or search is a handful of numpy calls per level on ``(batch, 32)`` blocks.
+    Inner nodes are always recomputed from their children (never incremented), so no
+    floating-point drift accumulates over millions of updates. Leaves hold non-negative
+    priorities (already raised to the power alpha by the caller).
 
-    :param capacity: number of leaves (rounded up to a power of two internally)
+    :param capacity: number of leaves (padded internally to a power of ``BRANCHING``)
     """
+
+    BRANCHING = 32
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError(f"SumTree capacity must be >= 1, got {capacity}")
         self.capacity = int(capacity)
-        self._depth = max(1, (self.capacity - 1).bit_length())
-        self._n_leaves = 1 << self._depth
-        # Node 1 is the root; node i has children 2i and 2i+1; leaves start at _n_leaves.
-        self._sum = np.zeros(2 * self._n_leaves, dtype=np.float64)
-        self._min = np.full(2 * self._n_leaves, np.inf, dtype=np.float64)
+        b = self.BRANCHING
+        depth = 1
+        while b**depth < self.capacity:
+            depth += 1
+        # _sums[0] are the leaves, _sums[-1] is the root (one node).
+        self._sums = [np.zeros(b ** (depth - level), dtype=np.float64) for level in range(depth + 1)]
+        self._mins = [np.full(b ** (depth - level), np.inf, dtype=np.float64) for level in range(depth + 1)]
 
     @property
     def total(self) -> float:
         """Sum of all priorities."""
-        return float(self._sum[1])
+        return float(self._sums[-1][0])
 
     @property
     def min(self) -> float:
         """Smallest priority among leaves that were set (``inf`` when none)."""
-        return float(self._min[1])
+        return float(self._mins[-1][0])
 
     def __getitem__(self, indices: np.ndarray | int) -> np.ndarray:
         """Priorities of the given leaves."""
-        return self._sum[np.asarray(indices) + self._n_leaves]
+        return self._sums[0][np.asarray(indices)]
 
     def update(self, indices: np.ndarray, priorities: np.ndarray) -> None:
         """Set the priorities of a batch of leaves and refresh their ancestors.
@@ -58,15 +67,14 @@ class SumTree:
             raise IndexError(f"SumTree indices must be in [0, {self.capacity}), got {indices.min()}..{indices.max()}")
         if not np.all(np.isfinite(priorities)) or priorities.min() < 0:
             raise ValueError("SumTree priorities must be finite and >= 0")
-        nodes = indices + self._n_leaves
-        self._sum[nodes] = priorities
-        self._min[nodes] = priorities
-        # Walk up one level at a time; duplicate parents just recompute the same value.
-        for _ in range(self._depth):
-            nodes >>= 1
-            left = nodes << 1
-            self._sum[nodes] = self._sum[left] + self._sum[left + 1]
-            self._min[nodes] = np.minimum(self._min[left], self._min[left + 1])
+        b = self.BRANCHING
+        self._sums[0][indices] = priorities
+        self._mins[0][indices] = priorities
+        nodes = indices
+        for level in range(1, len(self._sums)):
+            nodes = nodes // b  # duplicate parents just recompute the same value
+            self._sums[level][nodes] = self._sums[level - 1].reshape(-1, b)[nodes].sum(axis=1)
+            self._mins[level][nodes] = self._mins[level - 1].reshape(-1, b)[nodes].min(axis=1)
 
     def find(self, values: np.ndarray) -> np.ndarray:
         """Leaf index for each prefix-sum value: the leaf i with cumsum[i-1] <= v < cumsum[i].
@@ -75,19 +83,20 @@ class SumTree:
         :return: leaf indices, never a leaf of zero priority while the total is positive
         """
         values = np.array(values, dtype=np.float64).reshape(-1)
-        nodes = np.ones(values.shape, dtype=np.int64)
-        for _ in range(self._depth):
-            left = nodes << 1
-            left_sum = self._sum[left]
-            go_right = values >= left_sum
-            values = np.where(go_right, values - left_sum, values)
-            nodes = left + go_right
-        leaves = nodes - self._n_leaves
+        b = self.BRANCHING
+        rows = np.arange(values.size)
+        nodes = np.zeros(values.size, dtype=np.int64)
+        for level in range(len(self._sums) - 2, -1, -1):
+            cumulative = np.cumsum(self._sums[level].reshape(-1, b)[nodes], axis=1)  # [batch, b]
+            child = np.minimum((cumulative <= values[:, None]).sum(axis=1), b - 1)
+            values = values - np.where(child > 0, cumulative[rows, child - 1], 0.0)
+            nodes = nodes * b + child
+        leaves = nodes
         # Rounding can land on an empty leaf at the right edge of the filled region; move those
         # to the last leaf of non-zero priority on their left (their true neighbour).
-        empty = self._sum[nodes] <= 0.0
+        empty = self._sums[0][leaves] <= 0.0
         if empty.any() and self.total > 0:
-            nonzero = np.flatnonzero(self._sum[self._n_leaves : self._n_leaves + self.capacity] > 0)
+            nonzero = np.flatnonzero(self._sums[0][: self.capacity] > 0)
             pos = np.searchsorted(nonzero, leaves[empty], side="right") - 1
             leaves[empty] = nonzero[np.clip(pos, 0, len(nonzero) - 1)]
         return leaves

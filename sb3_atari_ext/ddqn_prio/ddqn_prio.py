@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_per_params
 from sb3_atari_ext.common.q_learning import check_finite, double_q_target
+from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import HyperparameterError, check_params
 from sb3_atari_ext.ddqn_prio.policies import CnnPolicy, DDQNPrioPolicy, MlpPolicy, MultiInputPolicy
 
@@ -188,6 +189,10 @@ class DDQNPrio(DQN):
             super()._setup_model()
         finally:
             self.n_steps = n_steps
+        # Conv nets train ~10% faster in NHWC on CPU: this pays for Double DQN's extra forward.
+        self._channels_last = prefers_channels_last(self.policy, self.device)
+        if self._channels_last:
+            self.policy.to(memory_format=th.channels_last)
 
     def beta_schedule(self, progress_remaining: float) -> float:
         """Beta annealed linearly from ``beta`` (start) to ``beta_final`` (end of training)."""
@@ -207,15 +212,18 @@ class DDQNPrio(DQN):
         for _ in range(gradient_steps):
             data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
             discounts = data.discounts if data.discounts is not None else self.gamma
+            observations, next_observations = data.observations, data.next_observations
+            if self._channels_last:
+                observations, next_observations = channels_last(observations), channels_last(next_observations)
 
             # Double-Q target: online net picks a', target net evaluates it (no gradient).
             with th.no_grad():
                 target_q = double_q_target(
-                    self.q_net, self.q_net_target, data.next_observations, data.rewards, data.dones, discounts
+                    self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
                 )
 
             # Q(s, a) of the actions actually taken
-            current_q_all = self.q_net(data.observations)
+            current_q_all = self.q_net(observations)
             current_q = current_q_all.gather(1, data.actions.long())
 
             # Huber loss per sample, weighted by the importance weights (Schaul et al. Alg. 1 l. 10-11)
@@ -247,6 +255,9 @@ class DDQNPrio(DQN):
             self.logger.record("train/beta", buffer.beta)
             for key, value in buffer.priority_stats().items():
                 self.logger.record(f"train/{key}", value)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_channels_last"]
 
     def learn(
         self: SelfDDQNPrio,

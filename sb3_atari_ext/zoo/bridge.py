@@ -45,7 +45,8 @@ def patch_utils(utils: ModuleType) -> None:
     for name, cls in registry.algorithms().items():
         existing = utils.ALGOS.get(name)
         if existing is not None and existing is not cls:
-            warnings.warn(f"sb3_atari_ext: algorithm {name!r} is built into RL Zoo; the plugin's version is ignored")
+            message = f"sb3_atari_ext: algorithm {name!r} is built into RL Zoo; the plugin's version is ignored"
+            warnings.warn(message, stacklevel=2)
             continue
         utils.ALGOS[name] = cls
 
@@ -182,7 +183,7 @@ def patch_module(module: ModuleType) -> None:
     except PluginConflictError:
         raise
     except Exception as exc:  # noqa: BLE001 - RL Zoo must keep working without our plugins
-        warnings.warn(f"sb3_atari_ext: could not add plugins to {module.__name__}: {exc!r}")
+        warnings.warn(f"sb3_atari_ext: could not add plugins to {module.__name__}: {exc!r}", stacklevel=2)
     setattr(module, PATCHED, True)
 
 

@@ -71,7 +71,7 @@ def test_n_step_return_by_hand_across_episode_end():
     buffer = PrioritizedReplayBuffer(10, OBS, ACT, device="cpu", n_steps=3, gamma=0.5)
     zeros = np.zeros((1, *OBS.shape), dtype=np.uint8)
     rewards, dones = [1.0, 2.0, 4.0, 8.0, 16.0], [False, False, True, False, False]
-    for t, (r, d) in enumerate(zip(rewards, dones)):
+    for t, (r, d) in enumerate(zip(rewards, dones, strict=True)):
         buffer.add(zeros, zeros + t, np.array([0]), np.array([r]), np.array([d]), [{}])
     batch = buffer._get_samples_at(np.arange(5), np.ones(5, dtype=np.float32), None)
     # t=0: 1 + .5*2 + .25*4, ends at the terminal t=2 -> done, next obs of t=2
@@ -140,8 +140,13 @@ def test_pickle_round_trip_keeps_priorities():
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [(dict(alpha=-0.1), "alpha"), (dict(beta=1.5), "beta"), (dict(beta=-0.1), "beta"), (dict(n_steps=0), "n_steps"),
-     (dict(priority_eps=0.0), "priority_eps")],
+    [
+        (dict(alpha=-0.1), "alpha"),
+        (dict(beta=1.5), "beta"),
+        (dict(beta=-0.1), "beta"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(priority_eps=0.0), "priority_eps"),
+    ],
 )
 def test_invalid_settings_name_key_and_value(kwargs, key):
     with pytest.raises(HyperparameterError, match=key) as info:
@@ -152,7 +157,14 @@ def test_invalid_settings_name_key_and_value(kwargs, key):
 def test_works_as_replay_buffer_class_of_sb3_dqn():
     from stable_baselines3 import DQN
 
-    model = DQN("MlpPolicy", "CartPole-v1", buffer_size=500, learning_starts=50, replay_buffer_class=PrioritizedReplayBuffer,
-                device="cpu", seed=0)
+    model = DQN(
+        "MlpPolicy",
+        "CartPole-v1",
+        buffer_size=500,
+        learning_starts=50,
+        replay_buffer_class=PrioritizedReplayBuffer,
+        device="cpu",
+        seed=0,
+    )
     model.learn(120)
     assert isinstance(model.replay_buffer, PrioritizedReplayBuffer) and model.replay_buffer.size() == 120

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -16,17 +17,25 @@ ATARI = "SpaceInvadersNoFrameskip-v4"
 FAST = ["--eval-freq", "-1", "--log-interval", "-1"]
 
 
+def train(zoo, *args, **kwargs):
+    return zoo("-m", "rl_zoo3.train", *args, **kwargs)
+
+
+def enjoy(zoo, *args, **kwargs):
+    return zoo("-m", "rl_zoo3.enjoy", *args, **kwargs)
+
+
 def model_path(folder: Path, algo: str, env: str, run_id: int = 1) -> Path:
     return folder / "logs" / algo / f"{env}_{run_id}" / f"{env}.zip"
 
 
 def test_train_then_enjoy_on_space_invaders(zoo):
-    zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", ATARI, "-n", "300", "-f", "logs", *FAST,
-        "-params", "learning_starts:100", "buffer_size:2000")
+    short = ["-n", "300", "-params", "learning_starts:100", "buffer_size:2000"]
+    train(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", *FAST, *short)
     assert model_path(zoo.path, "ddqn_prio", ATARI).is_file()
     config = yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text())
     assert dict(config)["alpha"] == 0.6  # our default yaml was used, with no --conf-file
-    result = zoo("-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "150", "--no-render")
+    result = enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "150", "--no-render")
     assert "Loading" in result.stdout
 
 
@@ -34,16 +43,17 @@ def test_rl_zoo3_console_script_and_optimize(zoo):
     rl_zoo3 = Path(sys.executable).with_name("rl_zoo3")
     zoo(str(rl_zoo3), "train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", *FAST)
     assert model_path(zoo.path, "ddqn_prio", "CartPole-v1").is_file()
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "--optimize",
-                 "--n-trials", "2", "--n-jobs", "1", "--sampler", "random", "--pruner", "none", "--n-evaluations", "1",
-                 "--eval-episodes", "2", "--storage", "logs/study.log", "--study-name", "ddqn_prio_test",
-                 "-params", "learning_starts:100")
+    optimize = ["--optimize", "--n-trials", "2", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
+    evaluation = ["--n-evaluations", "1", "--eval-episodes", "2"]
+    storage = ["--storage", "logs/study.log", "--study-name", "ddqn_prio_test"]
+    args = ["--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "-params", "learning_starts:100"]
+    result = train(zoo, *args, *optimize, *evaluation, *storage)
     assert "Number of finished trials:  2" in result.stdout or "Number of finished trials: 2" in result.stdout
     assert (zoo.path / "logs" / "study.log").is_file()
 
 
 def test_unknown_algorithm_lists_the_choices(zoo):
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_nope", "--env", "CartPole-v1", check=False)
+    result = train(zoo, "--algo", "ddqn_nope", "--env", "CartPole-v1", check=False)
     assert result.returncode == 2
     assert "invalid choice: 'ddqn_nope'" in result.stderr and "'ddqn_prio'" in result.stderr
 
@@ -58,7 +68,7 @@ def write_conf(folder: Path, **overrides) -> Path:
 
 def test_bad_yaml_value_names_key_value_and_file(zoo):
     conf = write_conf(zoo.path, alpha=-0.5)
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
+    result = train(zoo, "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert "HyperparameterError: invalid hyperparameter alpha=-0.5" in last and str(conf) in last
@@ -67,30 +77,32 @@ def test_bad_yaml_value_names_key_value_and_file(zoo):
 
 def test_buffer_smaller_than_batch_is_refused(zoo):
     conf = write_conf(zoo.path, buffer_size=16, batch_size=64)
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
+    result = train(zoo, "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), check=False)
     assert result.returncode != 0 and "buffer_size=16" in result.stderr and "batch_size (64)" in result.stderr
 
 
 def test_bad_command_line_value_is_attributed_to_params(zoo):
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-params", "beta:1.5", check=False)
+    result = train(zoo, "--algo", "ddqn_prio", "--env", "CartPole-v1", "-params", "beta:1.5", check=False)
     assert result.returncode != 0 and "beta=1.5 in the -params option" in result.stderr
 
 
-def test_sigterm_saves_model_and_prioritized_buffer_then_resume(zoo):
-    args = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "1000000",
-            *FAST, "--save-replay-buffer", "-params", "learning_starts:100", "train_freq:4", "gradient_steps:1"]
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_saves_model_and_prioritized_buffer_then_resume(zoo, sig):
+    algo = ["--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "1000000"]
+    params = ["-params", "learning_starts:100", "train_freq:4", "gradient_steps:1"]
+    args = [sys.executable, "-m", "rl_zoo3.train", *algo, *FAST, "--save-replay-buffer", *params]
     proc = subprocess.Popen(args, cwd=zoo.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in proc.stdout:
             if line.startswith("Log path"):
                 break
         time.sleep(4)  # let it collect and train for a while
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         output = proc.communicate(timeout=120)[0]
     finally:
         proc.kill()
     assert proc.returncode == 0, output
-    assert "SIGTERM received" in output
+    assert f"{sig.name} received" in output
     run_dir = zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_1"
     with open(run_dir / "replay_buffer.pkl", "rb") as f:
         buffer = pickle.load(f)
@@ -99,8 +111,8 @@ def test_sigterm_saves_model_and_prioritized_buffer_then_resume(zoo):
     priorities = buffer.tree[np.arange(n)]
     assert len(np.unique(priorities)) > 10  # trained priorities, not just the initial max
     # -i resumes with that buffer
-    result = zoo("-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", *FAST,
-                 "-i", str(run_dir / "CartPole-v1.zip"), "--save-replay-buffer")
+    resume = ["-i", str(run_dir / "CartPole-v1.zip"), "--save-replay-buffer"]
+    result = train(zoo, "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", *FAST, *resume)
     assert "Loading replay buffer" in result.stdout
     with open(zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_2" / "replay_buffer.pkl", "rb") as f:
         resumed = pickle.load(f)
@@ -113,13 +125,14 @@ def test_autoload_can_be_switched_off_and_sb3_atari_train_still_works(zoo):
     assert zoo("-c", check).stdout.strip() == "True"
     assert zoo("-c", check, env={"SB3_ATARI_EXT_AUTOLOAD": "0"}).stdout.strip() == "False"
     sb3_atari = Path(sys.executable).with_name("sb3-atari")
-    zoo(str(sb3_atari), "train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "150", *FAST,
-        env={"SB3_ATARI_EXT_AUTOLOAD": "0"})
+    algo = ["--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "150"]
+    zoo(str(sb3_atari), "train", *algo, *FAST, env={"SB3_ATARI_EXT_AUTOLOAD": "0"})
     assert model_path(zoo.path, "ddqn_prio", "CartPole-v1").is_file()
 
 
 def test_startup_hook_imports_nothing_heavy(zoo):
-    code = "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'stable_baselines3', 'rl_zoo3', 'sb3_atari_ext', 'pluggy', 'typing')))"
+    heavy = ("torch", "stable_baselines3", "rl_zoo3", "sb3_atari_ext", "pluggy", "typing")
+    code = f"import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
     loaded = eval(zoo("-c", code).stdout)
     assert loaded == ["sb3_atari_ext", "sb3_atari_ext.version", "sb3_atari_ext.zoo", "sb3_atari_ext.zoo.autoload"]
 
@@ -150,10 +163,47 @@ def test_example_plugin_is_found_by_rl_zoo(zoo):
 
     names = {e.name for e in importlib.metadata.entry_points(group="sb3_atari_ext")}
     assert "example" in names, "install it first: pip install ./plugins/sb3-atari-example"
-    zoo("-m", "rl_zoo3.train", "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-n", "300", *FAST,
-        "-params", "learning_starts:100")
-    config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_nstep3" / "CartPole-v1_1" / "CartPole-v1" / "config.yml").read_text()))
+    train(zoo, "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-n", "300", *FAST, "-params", "learning_starts:100")
+    config_file = zoo.path / "logs" / "ddqn_nstep3" / "CartPole-v1_1" / "CartPole-v1" / "config.yml"
+    config = dict(yaml.unsafe_load(config_file.read_text()))
     assert config["env_wrapper"] == [{"ScaleReward": {"scale": 0.1}}]
-    result = zoo("-m", "rl_zoo3.enjoy", "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-f", "logs", "-n", "100",
-                 "--no-render")
+    result = enjoy(zoo, "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-f", "logs", "-n", "100", "--no-render")
     assert "Loading" in result.stdout
+
+
+def test_non_finite_loss_is_a_clear_error_under_rl_zoo(zoo):
+    """A NaN reward (the example plugin's ScaleReward with scale .nan) must end in a one-line error."""
+    conf = write_conf(
+        zoo.path, env_wrapper=[{"ScaleReward": {"scale": float("nan")}}], learning_starts=100, train_freq=4, gradient_steps=1
+    )
+    result = train(
+        zoo, "--algo", "ddqn_prio", "--env", "CartPole-v1", "--conf-file", str(conf), "-n", "2000", *FAST, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: ddqn_prio: the loss is nan" in result.stderr
+
+
+def test_wheel_ships_the_pth_hook_and_default_yaml(tmp_path):
+    """``pip install .`` (a real wheel, not the editable install) makes RL Zoo see ddqn_prio."""
+    import zipfile
+
+    from tests.conftest import run
+
+    run(["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(ROOT)], cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("sb3_atari_ext-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "sb3_atari_ext_autoload.pth" in names and "sb3_atari_ext/hyperparams/ddqn_prio.yml" in names
+    target = tmp_path / "site"
+    run(["-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)], cwd=tmp_path)
+    import site
+
+    venv_site = next(p for p in site.getsitepackages() if p.endswith("site-packages"))
+    code = (
+        "import site, sys; "
+        f"site.addsitedir({str(target)!r}); site.addsitedir({venv_site!r}); "
+        "import sb3_atari_ext, rl_zoo3.utils as u; from sb3_atari_ext.plugins import get_registry; "
+        "print(sb3_atari_ext.__file__); print('ddqn_prio' in u.ALGOS); print(get_registry().get('hyperparams', 'ddqn_prio'))"
+    )
+    out = run(["-S", "-c", code], cwd=tmp_path).stdout.split()
+    assert out[0].startswith(str(target)) and out[1] == "True" and out[2].startswith(str(target))

@@ -1,0 +1,23 @@
+"""Small torch helpers shared by our algorithms."""
+
+from __future__ import annotations
+
+import torch as th
+from torch import nn
+
+
+def prefers_channels_last(module: nn.Module, device: th.device) -> bool:
+    """Whether ``module`` runs faster in channels-last memory format on ``device``.
+
+    On CPU, oneDNN's convolutions (forward and backward) are about 10% faster with NHWC
+    tensors (measured on the Nature CNN, batch 32, one thread); on CUDA the gain needs mixed
+    precision, so we only switch on CPU.
+    """
+    return device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in module.modules())
+
+
+def channels_last(tensor: th.Tensor) -> th.Tensor:
+    """``tensor`` in channels-last layout when it is a 4D image batch, unchanged otherwise."""
+    if isinstance(tensor, th.Tensor) and tensor.dim() == 4:
+        return tensor.contiguous(memory_format=th.channels_last)
+    return tensor
