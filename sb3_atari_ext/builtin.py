@@ -39,8 +39,9 @@ def register_policies(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_replay_buffers(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.buffers import PrioritizedReplayBuffer
+    from sb3_atari_ext.buffers import FrameReplayBuffer, PrioritizedReplayBuffer
 
+    register("FrameReplayBuffer", FrameReplayBuffer)
     register("PrioritizedReplayBuffer", PrioritizedReplayBuffer)
 
 

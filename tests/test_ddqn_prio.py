@@ -112,7 +112,7 @@ def test_save_load_round_trip_with_buffer(tmp_path):
     obs = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
     # loading a model does not allocate its replay storage
-    assert loaded.replay_buffer.observations is None
+    assert not loaded.replay_buffer.allocated
     loaded.load_replay_buffer(tmp_path / "buffer.pkl")
     n = 150
     np.testing.assert_array_equal(loaded.replay_buffer.tree[np.arange(n)], model.replay_buffer.tree[np.arange(n)])

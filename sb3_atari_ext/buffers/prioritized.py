@@ -2,8 +2,8 @@
 
 ``PrioritizedReplayBuffer`` is a drop-in ``replay_buffer_class`` for SB3's ``DQN`` (which then
 samples by priority but never updates priorities) and for our ``ddqn_prio`` (which does, and
-anneals beta). It keeps SB3's storage layout ``(buffer_size, n_envs, ...)`` so everything that
-reads a ``ReplayBuffer`` keeps working, and adds:
+anneals beta). It stores observations like :class:`FrameReplayBuffer` (each frame once, about
+7.2 KB per Atari transition instead of SB3's 56 KB) and adds:
 
 - a vectorized :class:`~sb3_atari_ext.buffers.sum_tree.SumTree` over the flat index
   ``pos * n_envs + env``;
@@ -15,27 +15,22 @@ reads a ``ReplayBuffer`` keeps working, and adds:
 - optional n-step returns computed at sample time (never across an episode end or the write
   position);
 - storage allocated on the first ``add``: loading a model for ``rl_zoo3.enjoy`` does not reserve
-  the replay memory of a 1M-transition buffer.
+  the replay memory of a 1M-transition buffer; a buffer that cannot fit fails at that first
+  ``add`` with a clear message.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
 from stable_baselines3.common.vec_env import VecNormalize
 
+from sb3_atari_ext.buffers.frame_storage import FrameReplayBuffer
 from sb3_atari_ext.buffers.sum_tree import SumTree
 from sb3_atari_ext.common.validation import check_params
-
-try:  # psutil is an SB3 dependency of the [extra] set; the memory warning is optional
-    import psutil
-except ImportError:  # pragma: no cover
-    psutil = None
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -65,21 +60,24 @@ def validate_per_params(params: dict[str, Any]) -> None:
     )
 
 
-class PrioritizedReplayBuffer(ReplayBuffer):
-    """Proportional prioritized replay buffer with optional n-step returns.
+class PrioritizedReplayBuffer(FrameReplayBuffer):
+    """Proportional prioritized replay buffer with optional n-step returns, on frame storage.
 
     :param buffer_size: max number of transitions (over all envs)
     :param observation_space: observation space
     :param action_space: action space
     :param device: torch device of the sampled tensors
     :param n_envs: number of parallel environments
-    :param optimize_memory_usage: not supported (use the frame-deduplicated storage instead)
+    :param optimize_memory_usage: ignored (observations are never stored twice)
     :param handle_timeout_termination: treat time-limit truncations as non-terminal (as SB3 does)
     :param alpha: how much prioritization is used (0: uniform), Schaul et al. 2016 Eq. 1
     :param beta: initial importance-sampling exponent; ``ddqn_prio`` anneals it to ``beta_final``
     :param priority_eps: small constant added to |TD error| so no transition gets priority 0
     :param n_steps: length of the n-step return (1: ordinary one-step target)
     :param gamma: discount used for n-step returns
+    :param memory_limit: cap on the buffer's memory (``"4GB"``): see :class:`FrameReplayBuffer`
+    :param frame_channels: channels per frame of an image stack (see :class:`FrameReplayBuffer`)
+    :param frame_slack: frame-log room for episode starts (see :class:`FrameReplayBuffer`)
     """
 
     def __init__(
@@ -96,17 +94,22 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         priority_eps: float = 1e-6,
         n_steps: int = 1,
         gamma: float = 0.99,
+        memory_limit: str | int | None = None,
+        frame_channels: int = 1,
+        frame_slack: float = 0.02,
     ) -> None:
         validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
-        if optimize_memory_usage:
-            raise ValueError(
-                "optimize_memory_usage=True is not supported by PrioritizedReplayBuffer; set optimize_memory_usage: False"
-            )
-        # Skip ReplayBuffer.__init__: it allocates the storage, which we do on the first add().
-        BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
-        self.buffer_size = max(buffer_size // n_envs, 1)
-        self.optimize_memory_usage = False
-        self.handle_timeout_termination = handle_timeout_termination
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            handle_timeout_termination=handle_timeout_termination,
+            memory_limit=memory_limit,
+            frame_channels=frame_channels,
+            frame_slack=frame_slack,
+        )
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.priority_eps = float(priority_eps)
@@ -114,65 +117,16 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         self.gamma = float(gamma)
         self.max_priority = 1.0
         self.tree = SumTree(self.buffer_size * self.n_envs)
-        self.observations = None  # type: ignore[assignment]
-        self._warn_if_too_large()
 
-    # -- storage -------------------------------------------------------------------------------
     @property
-    def storage_bytes(self) -> int:
-        """Bytes the storage takes once allocated (the sum tree not included)."""
-        n = self.buffer_size * self.n_envs
-        obs = int(np.prod(self.obs_shape)) * np.dtype(self.observation_space.dtype).itemsize
-        act = self.action_dim * np.dtype(self._maybe_cast_dtype(self.action_space.dtype)).itemsize
-        return n * (2 * obs + act + 3 * 4)
+    def bytes_per_transition(self) -> int:
+        # plus one float64 sum-tree leaf and min-tree leaf (inner nodes add ~3% more)
+        return super().bytes_per_transition + 16
 
-    def _warn_if_too_large(self) -> None:
-        if psutil is not None and self.storage_bytes > psutil.virtual_memory().available:
-            warnings.warn(
-                f"PrioritizedReplayBuffer of {self.buffer_size * self.n_envs} transitions needs "
-                f"{self.storage_bytes / 1e9:.2f} GB, more than the {psutil.virtual_memory().available / 1e9:.2f} GB "
-                "available: lower buffer_size",
-                stacklevel=3,
-            )
-
-    def _allocate(self) -> None:
-        shape = (self.buffer_size, self.n_envs)
-        self.observations = np.zeros((*shape, *self.obs_shape), dtype=self.observation_space.dtype)
-        self.next_observations = np.zeros((*shape, *self.obs_shape), dtype=self.observation_space.dtype)
-        self.actions = np.zeros((*shape, self.action_dim), dtype=self._maybe_cast_dtype(self.action_space.dtype))
-        self.rewards = np.zeros(shape, dtype=np.float32)
-        self.dones = np.zeros(shape, dtype=np.float32)
-        self.timeouts = np.zeros(shape, dtype=np.float32)
-
-    def add(
-        self,
-        obs: np.ndarray,
-        next_obs: np.ndarray,
-        action: np.ndarray,
-        reward: np.ndarray,
-        done: np.ndarray,
-        infos: list[dict[str, Any]],
-    ) -> None:
-        if self.observations is None:
-            self._allocate()
-        if isinstance(self.observation_space, spaces.Discrete):
-            obs = obs.reshape((self.n_envs, *self.obs_shape))
-            next_obs = next_obs.reshape((self.n_envs, *self.obs_shape))
-        pos = self.pos
-        self.observations[pos] = obs
-        self.next_observations[pos] = next_obs
-        self.actions[pos] = np.asarray(action).reshape((self.n_envs, self.action_dim))
-        self.rewards[pos] = reward
-        self.dones[pos] = done
-        if self.handle_timeout_termination:
-            self.timeouts[pos] = [info.get("TimeLimit.truncated", False) for info in infos]
+    def _after_add(self, pos: int) -> None:
         # New transitions get the maximal priority so each is replayed at least once (Alg. 1 l. 6).
         flat = pos * self.n_envs + np.arange(self.n_envs)
         self.tree.update(flat, np.full(self.n_envs, self.max_priority**self.alpha))
-        self.pos = pos + 1
-        if self.pos == self.buffer_size:
-            self.full = True
-            self.pos = 0
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
@@ -183,11 +137,17 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         """
         if self.size() == 0:
             raise RuntimeError("cannot sample from an empty PrioritizedReplayBuffer")
-        total = self.tree.total
-        # Stratified sampling: one draw per equal segment of the total priority.
-        segment = total / batch_size
-        values = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
-        flat = self.tree.find(np.minimum(values, np.nextafter(total, 0)))
+        for _ in range(100):
+            total = self.tree.total
+            # Stratified sampling: one draw per equal segment of the total priority.
+            segment = total / batch_size
+            values = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
+            flat = self.tree.find(np.minimum(values, np.nextafter(total, 0)))
+            valid = self.is_valid(*np.divmod(flat, self.n_envs))
+            if valid.all():
+                break
+            # Transitions whose frames were overwritten can never be replayed again.
+            self.tree.update(flat[~valid], np.zeros(int((~valid).sum())))
         weights = self.importance_weights(flat)
         return self._get_samples_at(flat, weights, env)
 
@@ -211,7 +171,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         self.tree.update(flat_indices, priorities**self.alpha)
 
     def priority_stats(self) -> dict[str, float]:
-        """Mean and max of the stored priorities (p^alpha) and the max raw priority."""
+        """Mean and min of the stored priorities (p^alpha) and the max raw priority."""
         n = self.size() * self.n_envs
         return {
             "priority_mean": self.tree.total / max(n, 1),
@@ -222,6 +182,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
         # Uniform entry point kept for SB3 callers of BaseBuffer.sample(): random env per index.
         env_indices = np.random.randint(0, self.n_envs, size=len(batch_inds))
+        batch_inds, env_indices = self._valid_indices(np.array(batch_inds), env_indices)
         flat = batch_inds * self.n_envs + env_indices
         return self._get_samples_at(flat, np.ones(len(flat), dtype=np.float32), env)
 
@@ -230,15 +191,13 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     ) -> PrioritizedReplayBufferSamples:
         batch_inds, env_indices = np.divmod(flat, self.n_envs)
         if self.n_steps == 1:
-            rewards = self.rewards[batch_inds, env_indices].reshape(-1, 1)
+            rewards = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
             dones = (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1)
-            next_obs = self.next_observations[batch_inds, env_indices]
+            next_obs = self.next_observations_at(batch_inds, env_indices)
             discounts = None
         else:
             next_obs, rewards, dones, discounts = self._n_step(batch_inds, env_indices, env)
-        if self.n_steps == 1:
-            rewards = self._normalize_reward(rewards, env)
-        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        obs = self._normalize_obs(self.observations_at(batch_inds, env_indices), env)
         return PrioritizedReplayBufferSamples(
             observations=self.to_torch(obs),
             actions=self.to_torch(self.actions[batch_inds, env_indices]),
@@ -274,7 +233,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         dones = self.dones[last_idx, env_indices] * (1 - self.timeouts[last_idx, env_indices])
         discounts = (self.gamma ** (last + 1).astype(np.float32)).reshape(-1, 1)
         return (
-            self.next_observations[last_idx, env_indices],
+            self.next_observations_at(last_idx, env_indices),
             returns.astype(np.float32),
             dones.reshape(-1, 1).astype(np.float32),
             discounts.astype(np.float32),

@@ -46,7 +46,7 @@ class SumTree:
 
     @property
     def min(self) -> float:
-        """Smallest priority among leaves that were set (``inf`` when none)."""
+        """Smallest non-zero priority (``inf`` when none)."""
         return float(self._mins[-1][0])
 
     def __getitem__(self, indices: np.ndarray | int) -> np.ndarray:
@@ -69,7 +69,8 @@ class SumTree:
             raise ValueError("SumTree priorities must be finite and >= 0")
         b = self.BRANCHING
         self._sums[0][indices] = priorities
-        self._mins[0][indices] = priorities
+        # Leaves of priority 0 are never sampled: keep them out of the minimum (IS-weight normalizer).
+        self._mins[0][indices] = np.where(priorities > 0, priorities, np.inf)
         nodes = indices
         for level in range(1, len(self._sums)):
             nodes = nodes // b  # duplicate parents just recompute the same value

@@ -3,8 +3,9 @@
 RL Zoo (pinned: rl-zoo3 2.9.2) keeps its registries in module globals, not an API, so each patch
 changes them **in place** and is tested against the pinned version:
 
-- ``rl_zoo3.utils``: plugin algorithms are added to ``ALGOS`` (so ``--algo`` accepts them) and
-  ``get_class_by_name`` also resolves registered short names (``env_wrapper: DeathPenalty``).
+- ``rl_zoo3.utils``: plugin algorithms are added to ``ALGOS`` (so ``--algo`` accepts them),
+  ``get_class_by_name``/``get_wrapper_class`` also resolve registered short names
+  (``env_wrapper: DeathPenalty``), and the names are visible to ``-params`` values.
 - ``rl_zoo3.hyperparams_opt``: plugin samplers and converters go into ``HYPERPARAMS_SAMPLER``
   and ``HYPERPARAMS_CONVERTER`` (``--optimize``).
 - ``rl_zoo3.exp_manager``: registered short names become visible to the ``eval`` of
@@ -49,6 +50,10 @@ def patch_utils(utils: ModuleType) -> None:
             warnings.warn(message, stacklevel=2)
             continue
         utils.ALGOS[name] = cls
+
+    # ``-params key:value`` is eval-ed in this module's globals (StoreDict): short names work there too.
+    for name, obj in _short_names().items():
+        utils.__dict__.setdefault(name, obj)
 
     original = utils.get_class_by_name
 

@@ -15,10 +15,13 @@ ACT = spaces.Discrete(4)
 
 
 def fill(buffers, n_steps, n_envs, seed=0, p_done=0.1, p_trunc=0.05):
-    """Feed identical random transitions (with terminations and truncations) to every buffer."""
+    """Feed identical random episodes (with terminations and truncations) to every buffer.
+
+    As in SB3's off-policy loop, obs of step t+1 is next_obs of step t unless the episode ended.
+    """
     rng = np.random.default_rng(seed)
+    obs = rng.integers(0, 255, size=(n_envs, *OBS.shape), dtype=np.uint8)
     for _ in range(n_steps):
-        obs = rng.integers(0, 255, size=(n_envs, *OBS.shape), dtype=np.uint8)
         next_obs = rng.integers(0, 255, size=(n_envs, *OBS.shape), dtype=np.uint8)
         action = rng.integers(0, 4, size=(n_envs,))
         reward = rng.normal(size=n_envs).astype(np.float32)
@@ -27,25 +30,28 @@ def fill(buffers, n_steps, n_envs, seed=0, p_done=0.1, p_trunc=0.05):
         infos = [{"TimeLimit.truncated": bool(t)} for t in truncated]
         for buffer in buffers:
             buffer.add(obs, next_obs, action, reward, done, infos)
+        reset = rng.integers(0, 255, size=(n_envs, *OBS.shape), dtype=np.uint8)
+        obs = np.where(done[:, None, None], reset, next_obs)
 
 
 def test_storage_is_allocated_on_first_add():
     buffer = PrioritizedReplayBuffer(1_000_000, OBS, ACT, device="cpu")
-    assert buffer.observations is None
+    assert not buffer.allocated and buffer.nbytes == 0
     fill([buffer], 1, 1)
-    assert buffer.observations.shape == (1_000_000, 1, 2, 3)
+    assert buffer.allocated and buffer.frames.shape[0] >= 1_000_000
 
 
 @pytest.mark.parametrize("n_envs", [1, 3])
 def test_one_step_samples_match_sb3_storage(n_envs):
-    ours = PrioritizedReplayBuffer(40, OBS, ACT, device="cpu", n_envs=n_envs)
+    ours = PrioritizedReplayBuffer(40, OBS, ACT, device="cpu", n_envs=n_envs, frame_slack=1.0)
     sb3 = ReplayBuffer(40, OBS, ACT, device="cpu", n_envs=n_envs)
-    fill([ours, sb3], 37, n_envs)  # wraps around the ring
+    fill([ours, sb3], 57, n_envs)  # wraps around the ring
     assert ours.pos == sb3.pos and ours.full == sb3.full
     flat = np.arange(ours.buffer_size * n_envs)
     batch = ours._get_samples_at(flat, np.ones(len(flat), dtype=np.float32), None)
     b, e = np.divmod(flat, n_envs)
     np.testing.assert_array_equal(batch.observations.numpy(), sb3.observations[b, e])
+    assert ours.is_valid(b, e).all()
     np.testing.assert_array_equal(batch.next_observations.numpy(), sb3.next_observations[b, e])
     np.testing.assert_array_equal(batch.actions.numpy(), sb3.actions[b, e])
     np.testing.assert_array_equal(batch.rewards.numpy().ravel(), sb3.rewards[b, e])
@@ -54,7 +60,7 @@ def test_one_step_samples_match_sb3_storage(n_envs):
 
 @pytest.mark.parametrize("n_envs", [1, 2])
 def test_n_step_samples_match_sb3_nstep_buffer(n_envs):
-    ours = PrioritizedReplayBuffer(30, OBS, ACT, device="cpu", n_envs=n_envs, n_steps=3, gamma=0.9)
+    ours = PrioritizedReplayBuffer(30, OBS, ACT, device="cpu", n_envs=n_envs, n_steps=3, gamma=0.9, frame_slack=1.0)
     sb3 = NStepReplayBuffer(30, OBS, ACT, device="cpu", n_envs=n_envs, n_steps=3, gamma=0.9)
     fill([ours, sb3], 50, n_envs, p_done=0.2)
     batch_inds = np.arange(ours.buffer_size)
@@ -71,8 +77,10 @@ def test_n_step_return_by_hand_across_episode_end():
     buffer = PrioritizedReplayBuffer(10, OBS, ACT, device="cpu", n_steps=3, gamma=0.5)
     zeros = np.zeros((1, *OBS.shape), dtype=np.uint8)
     rewards, dones = [1.0, 2.0, 4.0, 8.0, 16.0], [False, False, True, False, False]
+    obs = zeros
     for t, (r, d) in enumerate(zip(rewards, dones, strict=True)):
-        buffer.add(zeros, zeros + t, np.array([0]), np.array([r]), np.array([d]), [{}])
+        buffer.add(obs, zeros + t, np.array([0]), np.array([r]), np.array([d]), [{}])
+        obs = zeros + 100 if d else zeros + t
     batch = buffer._get_samples_at(np.arange(5), np.ones(5, dtype=np.float32), None)
     # t=0: 1 + .5*2 + .25*4, ends at the terminal t=2 -> done, next obs of t=2
     # t=1: 2 + .5*4 (terminal at t=2); t=2: 4 (terminal)
@@ -135,7 +143,7 @@ def test_pickle_round_trip_keeps_priorities():
     clone = pickle.loads(pickle.dumps(buffer))
     np.testing.assert_array_equal(clone.tree[np.arange(16)], buffer.tree[np.arange(16)])
     assert clone.max_priority == buffer.max_priority and clone.pos == buffer.pos
-    np.testing.assert_array_equal(clone.observations, buffer.observations)
+    np.testing.assert_array_equal(clone.frames, buffer.frames)
 
 
 @pytest.mark.parametrize(

@@ -63,3 +63,11 @@ def test_rejects_out_of_range_index():
     tree = SumTree(4)
     with pytest.raises(IndexError):
         tree.update(np.array([4]), np.array([1.0]))
+
+
+def test_zero_priorities_are_excluded_from_the_minimum():
+    tree = SumTree(4)
+    tree.update(np.arange(4), np.array([0.5, 2.0, 3.0, 4.0]))
+    tree.update(np.array([0]), np.array([0.0]))
+    assert tree.min == pytest.approx(2.0)
+    assert 0 not in tree.find(np.linspace(0, tree.total * 0.999, 50))

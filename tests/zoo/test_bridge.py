@@ -30,11 +30,12 @@ def model_path(folder: Path, algo: str, env: str, run_id: int = 1) -> Path:
 
 
 def test_train_then_enjoy_on_space_invaders(zoo):
-    short = ["-n", "300", "-params", "learning_starts:100", "buffer_size:2000"]
+    short = ["-n", "300", "-params", "learning_starts:100"]  # the default, paper-sized buffer (1M transitions)
     train(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", *FAST, *short)
     assert model_path(zoo.path, "ddqn_prio", ATARI).is_file()
     config = yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text())
     assert dict(config)["alpha"] == 0.6  # our default yaml was used, with no --conf-file
+    assert dict(config)["buffer_size"] == 1_000_000
     result = enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "150", "--no-render")
     assert "Loading" in result.stdout
 
@@ -207,3 +208,11 @@ def test_wheel_ships_the_pth_hook_and_default_yaml(tmp_path):
     )
     out = run(["-S", "-c", code], cwd=tmp_path).stdout.split()
     assert out[0].startswith(str(target)) and out[1] == "True" and out[2].startswith(str(target))
+
+
+def test_sb3_dqn_through_rl_zoo_with_frame_replay_buffer(zoo):
+    params = ["-params", "replay_buffer_class:FrameReplayBuffer", "learning_starts:100", "buffer_size:1000"]
+    train(zoo, "--algo", "dqn", "--env", ATARI, "-n", "300", *FAST, *params)
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "dqn" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
+    assert config["replay_buffer_class"].__name__ == "FrameReplayBuffer"
+    assert model_path(zoo.path, "dqn", ATARI).is_file()

@@ -1,0 +1,319 @@
+"""``FrameReplayBuffer``: an SB3 replay buffer that stores each observation frame once.
+
+SB3's ``ReplayBuffer`` keeps ``obs`` and ``next_obs`` of every transition as full frame stacks:
+56,448 bytes per 4x84x84 Atari transition, although consecutive stacks share 3 of their 4
+frames and ``next_obs`` of one step is ``obs`` of the next. Here every environment has an
+append-only **frame log** (a ring); a transition stores, for ``obs`` and ``next_obs``, the log
+position of its newest frame and the position where its episode's frames start (older slots of
+the stack are the zero frames that ``VecFrameStack`` pads a new episode with). Stacks are
+rebuilt at sample time with one vectorized gather. One frame is appended per step (plus the
+first frames of each episode), about 7.1-7.3 KB per Atari transition.
+
+Nothing is assumed about the stream: each ``add`` checks that ``obs`` equals the previous
+``next_obs`` and that ``next_obs`` is ``obs`` shifted by one frame; when a check fails the whole
+stack is appended, so sampled observations are always exactly those that were added
+(identical to SB3's ``ReplayBuffer`` for the same stream). Observations that are not frame
+stacks (vectors, single images) are handled the same way with one "frame" per observation,
+which still halves SB3's memory (``next_obs`` is never stored twice).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.vec_env import VecNormalize
+
+try:
+    import psutil
+except ImportError:  # pragma: no cover
+    psutil = None
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+class ReplayMemoryError(MemoryError):
+    """The replay buffer would not fit in the available memory."""
+
+
+def parse_bytes(value: str | int | float) -> int:
+    """``"4GB"`` -> 4_000_000_000; ``"512MiB"``, ``"1.5 GB"`` and plain numbers (bytes) work too."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"memory_limit must be positive, got {value!r}")
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(value))
+    if match is None or match.group(2).lower() not in _UNITS or float(match.group(1)) <= 0:
+        raise ValueError(f"memory_limit must look like '4GB', '512MB' or '8GiB', got {value!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+class FrameReplayBuffer(ReplayBuffer):
+    """Replay buffer storing each frame of stacked observations once (drop-in for SB3's).
+
+    Works as ``replay_buffer_class`` of SB3 ``DQN``, sb3-contrib ``QRDQN`` and ``ddqn_prio``.
+
+    :param buffer_size: max number of transitions (over all envs)
+    :param observation_space: observation space (``Box`` or ``Discrete``; images are split into frames)
+    :param action_space: action space
+    :param device: torch device of the sampled tensors
+    :param n_envs: number of parallel environments
+    :param optimize_memory_usage: ignored (this buffer never stores an observation twice)
+    :param handle_timeout_termination: treat time-limit truncations as non-terminal (as SB3 does)
+    :param memory_limit: cap on the buffer's memory (``"4GB"``, ``"512MiB"`` or bytes): the capacity
+        becomes ``min(buffer_size, what fits in memory_limit)``
+    :param frame_channels: channels per frame of an image stack (1 for grayscale Atari stacks,
+        3 for stacked RGB frames)
+    :param frame_slack: extra frame-log room, as a fraction of the capacity, for the first frames
+        of each episode. When episodes are shorter than about ``1 / frame_slack`` steps the oldest
+        transitions are dropped a little early (never returned with wrong frames).
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        memory_limit: str | int | None = None,
+        frame_channels: int = 1,
+        frame_slack: float = 0.02,
+    ) -> None:
+        if isinstance(observation_space, spaces.Dict):
+            raise ValueError("FrameReplayBuffer does not support Dict observations; use SB3's DictReplayBuffer")
+        # Skip ReplayBuffer.__init__: it allocates the storage, which we do on the first add().
+        BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
+        self.optimize_memory_usage = False
+        self.handle_timeout_termination = handle_timeout_termination
+        self.frame_slack = float(frame_slack)
+        self._setup_frames(frame_channels)
+        self.buffer_size = max(buffer_size // n_envs, 1)
+        self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
+        if self.memory_limit is not None:
+            fits = int(self.memory_limit / self.bytes_per_transition) // n_envs
+            if fits < 1:
+                raise ValueError(
+                    f"memory_limit={memory_limit!r} is smaller than one transition ({self.bytes_per_transition} B)"
+                )
+            self.buffer_size = min(self.buffer_size, fits)
+        # Room for the first frames of episodes: a fraction of the capacity, and at least 64 extra.
+        self.log_capacity = int(np.ceil(self.buffer_size * (1 + self.frame_slack))) + max(2 * self.n_stack, 64)
+        self.frames: np.ndarray | None = None
+        self.observations = None  # type: ignore[assignment]  # stacks are never stored whole
+        self._warned_eviction = False
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _setup_frames(self, frame_channels: int) -> None:
+        """Split the observation into ``n_stack`` frames of ``frame_shape`` along the stack axis."""
+        space = self.observation_space
+        self._channels_last = False
+        if isinstance(space, spaces.Box) and is_image_space(space, check_channels=False) and len(space.shape) == 3:
+            self._channels_last = not is_image_space_channels_first(space)
+            channels = space.shape[-1] if self._channels_last else space.shape[0]
+            if frame_channels < 1 or channels % frame_channels:
+                raise ValueError(f"frame_channels={frame_channels} does not divide the {channels} image channels")
+            self.n_stack = channels // frame_channels
+            height, width = (space.shape[0], space.shape[1]) if self._channels_last else (space.shape[1], space.shape[2])
+            self.frame_shape: tuple[int, ...] = (frame_channels, height, width)
+        else:
+            self.n_stack = 1
+            self.frame_shape = tuple(self.obs_shape)
+        self.frame_dtype = np.dtype(space.dtype) if space.dtype is not None else np.dtype(np.float32)
+
+    def _to_frames(self, obs: np.ndarray) -> np.ndarray:
+        """``(n, *obs_shape)`` -> ``(n, n_stack, *frame_shape)``."""
+        obs = np.asarray(obs).reshape((-1, *self.obs_shape))
+        if self._channels_last:
+            obs = np.moveaxis(obs, -1, 1)
+        return obs.reshape((obs.shape[0], self.n_stack, *self.frame_shape))
+
+    def _from_frames(self, frames: np.ndarray) -> np.ndarray:
+        """``(n, n_stack, *frame_shape)`` -> ``(n, *obs_shape)``."""
+        n = frames.shape[0]
+        if self._channels_last:
+            stacked = frames.reshape((n, -1, *self.frame_shape[1:]))
+            return np.ascontiguousarray(np.moveaxis(stacked, 1, -1))
+        return frames.reshape((n, *self.obs_shape))
+
+    @property
+    def bytes_per_transition(self) -> int:
+        """Storage bytes per transition (frames with the log's slack, pointers, action, reward, flags)."""
+        frame = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+        action = self.action_dim * np.dtype(self._maybe_cast_dtype(self.action_space.dtype)).itemsize
+        return int(np.ceil(frame * (1 + self.frame_slack))) + 4 * 8 + action + 3 * 4
+
+    @property
+    def allocated(self) -> bool:
+        """Whether the storage exists (it is allocated by the first ``add``)."""
+        return self.frames is not None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the allocated storage (0 before the first ``add``)."""
+        if self.frames is None:
+            return 0
+        arrays = (self.frames, self.obs_ptr, self.obs_start, self.next_ptr, self.next_start, self.actions, self.rewards)
+        return sum(a.nbytes for a in arrays) + self.dones.nbytes + self.timeouts.nbytes
+
+    # -- storage ---------------------------------------------------------------------------------
+    def _allocate(self) -> None:
+        need = self.bytes_per_transition * self.buffer_size * self.n_envs
+        if psutil is not None and need > psutil.virtual_memory().available:
+            raise ReplayMemoryError(
+                f"{type(self).__name__} of {self.buffer_size * self.n_envs:,} transitions needs {need / 1e9:.2f} GB, "
+                f"but only {psutil.virtual_memory().available / 1e9:.2f} GB of memory is available. Lower buffer_size "
+                "or cap it with replay_buffer_kwargs: dict(memory_limit='4GB')."
+            )
+        shape = (self.buffer_size, self.n_envs)
+        self.frames = np.zeros((self.log_capacity, self.n_envs, *self.frame_shape), dtype=self.frame_dtype)
+        self.log_count = np.zeros(self.n_envs, dtype=np.int64)  # absolute number of frames appended per env
+        self.obs_ptr, self.obs_start = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+        self.next_ptr, self.next_start = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+        self.actions = np.zeros((*shape, self.action_dim), dtype=self._maybe_cast_dtype(self.action_space.dtype))
+        self.rewards = np.zeros(shape, dtype=np.float32)
+        self.dones = np.zeros(shape, dtype=np.float32)
+        self.timeouts = np.zeros(shape, dtype=np.float32)
+        # The previous next_obs of each env (to recognise obs_t+1 == next_obs_t), and whether it ended an episode.
+        self._last_ptr = np.full(self.n_envs, -1, dtype=np.int64)
+        self._last_start = np.zeros(self.n_envs, dtype=np.int64)
+        self._last_done = np.ones(self.n_envs, dtype=bool)
+
+    def _append(self, env: int, frames: np.ndarray) -> int:
+        """Append frames to the env's log; return the position of the last one."""
+        for frame in frames:
+            self.frames[self.log_count[env] % self.log_capacity, env] = frame
+            self.log_count[env] += 1
+        return int(self.log_count[env] - 1)
+
+    def _append_stack(self, env: int, stack: np.ndarray) -> tuple[int, int]:
+        """Append a whole stack (its leading all-zero frames become padding); return (ptr, start)."""
+        lead = 0
+        while lead < self.n_stack - 1 and not stack[lead].any():
+            lead += 1
+        ptr = self._append(env, stack[lead:])
+        return ptr, ptr - (self.n_stack - 1 - lead)
+
+    def _stack_equals(self, env: int, ptr: int, start: int, stack: np.ndarray) -> bool:
+        if ptr < 0 or ptr < self.log_count[env] - self.log_capacity + self.n_stack:
+            return False
+        rebuilt = self._gather_frames(np.array([env]), np.array([ptr]), np.array([start]))[0]
+        return bool(np.array_equal(rebuilt, stack))
+
+    def _store(self, pos: int, obs: np.ndarray, next_obs: np.ndarray) -> None:
+        obs_frames, next_frames = self._to_frames(obs), self._to_frames(next_obs)
+        for env in range(self.n_envs):
+            stack, next_stack = obs_frames[env], next_frames[env]
+            # obs: usually the previous next_obs of this env (same episode), else stored anew
+            if not self._last_done[env] and self._stack_equals(env, self._last_ptr[env], self._last_start[env], stack):
+                ptr, start = int(self._last_ptr[env]), int(self._last_start[env])
+            else:
+                ptr, start = self._append_stack(env, stack)
+            self.obs_ptr[pos, env], self.obs_start[pos, env] = ptr, start
+            # next_obs: usually obs shifted by one frame (frame stacking): append its newest frame only
+            if ptr == self.log_count[env] - 1 and np.array_equal(next_stack[:-1], stack[1:]):
+                next_ptr, next_start = self._append(env, next_stack[-1:]), start
+            else:
+                next_ptr, next_start = self._append_stack(env, next_stack)
+            self.next_ptr[pos, env], self.next_start[pos, env] = next_ptr, next_start
+            self._last_ptr[env], self._last_start[env] = next_ptr, next_start
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        if self.frames is None:
+            self._allocate()
+        pos = self.pos
+        self._store(pos, obs, next_obs)
+        self.actions[pos] = np.asarray(action).reshape((self.n_envs, self.action_dim))
+        self.rewards[pos] = reward
+        self.dones[pos] = done
+        self._last_done[:] = np.asarray(done, dtype=bool).reshape(-1)
+        if self.handle_timeout_termination:
+            self.timeouts[pos] = [info.get("TimeLimit.truncated", False) for info in infos]
+        self._after_add(pos)
+        self.pos = pos + 1
+        if self.pos == self.buffer_size:
+            self.full = True
+            self.pos = 0
+
+    def _after_add(self, pos: int) -> None:
+        """Hook for subclasses (the prioritized buffer sets the new transitions' priority here)."""
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _gather_frames(self, env_indices: np.ndarray, ptr: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Frames ``(batch, n_stack, *frame_shape)`` of stacks ending at ``ptr`` (zero before ``start``)."""
+        positions = ptr[:, None] - np.arange(self.n_stack - 1, -1, -1)  # [batch, n_stack]
+        frames = self.frames[positions % self.log_capacity, env_indices[:, None]]
+        padding = positions < start[:, None]
+        if padding.any():
+            frames[padding] = 0
+        return frames
+
+    def _gather(self, env_indices: np.ndarray, ptr: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Rebuild stacks ``(batch, *obs_shape)`` from log positions."""
+        return self._from_frames(self._gather_frames(env_indices, ptr, start))
+
+    def observations_at(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> np.ndarray:
+        """The stored ``obs`` of transitions ``(batch_inds, env_indices)``."""
+        return self._gather(env_indices, self.obs_ptr[batch_inds, env_indices], self.obs_start[batch_inds, env_indices])
+
+    def next_observations_at(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> np.ndarray:
+        """The stored ``next_obs`` of transitions ``(batch_inds, env_indices)``."""
+        return self._gather(env_indices, self.next_ptr[batch_inds, env_indices], self.next_start[batch_inds, env_indices])
+
+    def is_valid(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> np.ndarray:
+        """False for transitions whose oldest frame was already overwritten in the frame log."""
+        oldest_kept = self.log_count[env_indices] - self.log_capacity
+        obs_oldest = np.maximum(
+            self.obs_start[batch_inds, env_indices], self.obs_ptr[batch_inds, env_indices] - self.n_stack + 1
+        )
+        valid = obs_oldest >= oldest_kept
+        if not valid.all() and not self._warned_eviction:
+            self._warned_eviction = True
+            warnings.warn(
+                f"{type(self).__name__}: the frame log overflowed, so the oldest transitions are dropped early. "
+                "Episodes are very short, or the observations are not frame stacks (check frame_channels), "
+                "or raise frame_slack.",
+                stacklevel=3,
+            )
+        return valid
+
+    def _valid_indices(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Redraw (uniformly) the few sampled transitions that are no longer fully stored."""
+        for _ in range(100):
+            invalid = ~self.is_valid(batch_inds, env_indices)
+            if not invalid.any():
+                break
+            upper = self.buffer_size if self.full else self.pos
+            batch_inds[invalid] = np.random.randint(0, upper, size=int(invalid.sum()))
+            env_indices[invalid] = np.random.randint(0, self.n_envs, size=int(invalid.sum()))
+        return batch_inds, env_indices
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        # Same random draws as SB3's ReplayBuffer (env index per sample), so seeded runs match it.
+        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        batch_inds, env_indices = self._valid_indices(np.array(batch_inds), env_indices)
+        data = (
+            self._normalize_obs(self.observations_at(batch_inds, env_indices), env),
+            self.actions[batch_inds, env_indices, :],
+            self._normalize_obs(self.next_observations_at(batch_inds, env_indices), env),
+            (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
+            self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env),
+        )
+        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
