@@ -256,10 +256,15 @@ class FrameReplayBuffer(ReplayBuffer):
         """Hook for subclasses (the prioritized buffer sets the new transitions' priority here)."""
 
     # -- reading ---------------------------------------------------------------------------------
-    def _gather_frames(self, env_indices: np.ndarray, ptr: np.ndarray, start: np.ndarray) -> np.ndarray:
-        """Frames ``(batch, n_stack, *frame_shape)`` of stacks ending at ``ptr`` (zero before ``start``)."""
-        positions = ptr[:, None] - np.arange(self.n_stack - 1, -1, -1)  # [batch, n_stack]
-        frames = self.frames[positions % self.log_capacity, env_indices[:, None]]
+    def _gather_frames(self, env_indices: np.ndarray, ptr: np.ndarray, start: np.ndarray, count: int = 0) -> np.ndarray:
+        """Frames ``(batch, count, *frame_shape)`` ending at ``ptr`` (zero before ``start``).
+
+        ``count`` defaults to ``n_stack``; one ``np.take`` on the flattened log does the gather.
+        """
+        count = count or self.n_stack
+        positions = ptr[:, None] - np.arange(count - 1, -1, -1)  # [batch, count]
+        flat = (positions % self.log_capacity) * self.n_envs + env_indices[:, None]
+        frames = np.take(self.frames.reshape(-1, *self.frame_shape), flat, axis=0)
         padding = positions < start[:, None]
         if padding.any():
             frames[padding] = 0
@@ -276,6 +281,15 @@ class FrameReplayBuffer(ReplayBuffer):
     def next_observations_at(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> np.ndarray:
         """The stored ``next_obs`` of transitions ``(batch_inds, env_indices)``."""
         return self._gather(env_indices, self.next_ptr[batch_inds, env_indices], self.next_start[batch_inds, env_indices])
+
+    def observation_pairs_at(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(obs, next_obs)`` of the transitions; one gather of ``n_stack + 1`` frames when they overlap."""
+        obs_ptr, obs_start = self.obs_ptr[batch_inds, env_indices], self.obs_start[batch_inds, env_indices]
+        next_ptr, next_start = self.next_ptr[batch_inds, env_indices], self.next_start[batch_inds, env_indices]
+        if np.all(next_ptr == obs_ptr + 1) and np.all(next_start == obs_start):
+            frames = self._gather_frames(env_indices, next_ptr, obs_start, count=self.n_stack + 1)
+            return self._from_frames(frames[:, :-1]), self._from_frames(frames[:, 1:])
+        return self._gather(env_indices, obs_ptr, obs_start), self._gather(env_indices, next_ptr, next_start)
 
     def is_valid(self, batch_inds: np.ndarray, env_indices: np.ndarray) -> np.ndarray:
         """False for transitions whose oldest frame was already overwritten in the frame log."""
@@ -309,11 +323,13 @@ class FrameReplayBuffer(ReplayBuffer):
         # Same random draws as SB3's ReplayBuffer (env index per sample), so seeded runs match it.
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
         batch_inds, env_indices = self._valid_indices(np.array(batch_inds), env_indices)
+        obs, next_obs = self.observation_pairs_at(batch_inds, env_indices)
         data = (
-            self._normalize_obs(self.observations_at(batch_inds, env_indices), env),
+            self._normalize_obs(obs, env),
             self.actions[batch_inds, env_indices, :],
-            self._normalize_obs(self.next_observations_at(batch_inds, env_indices), env),
+            self._normalize_obs(next_obs, env),
             (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1),
             self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env),
         )
-        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
+        # Every array above is a fresh gather, never a view of the storage: no second copy needed.
+        return ReplayBufferSamples(*(self.to_torch(array, copy=False) for array in data))

@@ -193,19 +193,20 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         if self.n_steps == 1:
             rewards = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
             dones = (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1)
-            next_obs = self.next_observations_at(batch_inds, env_indices)
+            obs, next_obs = self.observation_pairs_at(batch_inds, env_indices)
             discounts = None
         else:
             next_obs, rewards, dones, discounts = self._n_step(batch_inds, env_indices, env)
-        obs = self._normalize_obs(self.observations_at(batch_inds, env_indices), env)
+            obs = self.observations_at(batch_inds, env_indices)
+        # Every array here is a fresh gather, never a view of the storage: no second copy needed.
         return PrioritizedReplayBufferSamples(
-            observations=self.to_torch(obs),
-            actions=self.to_torch(self.actions[batch_inds, env_indices]),
-            next_observations=self.to_torch(self._normalize_obs(next_obs, env)),
-            dones=self.to_torch(dones),
-            rewards=self.to_torch(rewards),
-            discounts=None if discounts is None else self.to_torch(discounts),
-            weights=self.to_torch(weights.reshape(-1, 1)),
+            observations=self.to_torch(self._normalize_obs(obs, env), copy=False),
+            actions=self.to_torch(self.actions[batch_inds, env_indices], copy=False),
+            next_observations=self.to_torch(self._normalize_obs(next_obs, env), copy=False),
+            dones=self.to_torch(dones, copy=False),
+            rewards=self.to_torch(rewards, copy=False),
+            discounts=None if discounts is None else self.to_torch(discounts, copy=False),
+            weights=self.to_torch(weights.reshape(-1, 1), copy=False),
             indices=flat,
         )
 
