@@ -30,11 +30,21 @@ def register_algorithms(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_policies(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
+    from sb3_atari_ext.ddqn_prio import policies
 
-    # MlpPolicy/CnnPolicy/MultiInputPolicy are the class's own aliases (as in SB3); this one is
-    # the class itself under its name, so yaml can say ``policy: DDQNPrioPolicy``.
-    register("ddqn_prio", "DDQNPrioPolicy", DDQNPrioPolicy)
+    # DDQNPrio also lists these in its class-level ``policy_aliases`` (as SB3 classes do), so
+    # ``DDQNPrio("TransformerPolicy", env)`` works from Python without the plugin registry.
+    for name in ("DDQNPrioPolicy", "NoisyCnnPolicy", "TransformerPolicy", "LstmPolicy"):
+        register("ddqn_prio", name, getattr(policies, name))
+
+
+@hookimpl
+def register_feature_extractors(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.torch_layers import LstmExtractor, NoisyNatureCNN, TransformerExtractor
+
+    register("NoisyNatureCNN", NoisyNatureCNN)
+    register("TransformerExtractor", TransformerExtractor)
+    register("LstmExtractor", LstmExtractor)
 
 
 @hookimpl

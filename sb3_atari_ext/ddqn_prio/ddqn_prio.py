@@ -15,7 +15,16 @@ from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_
 from sb3_atari_ext.common.q_learning import check_finite, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import HyperparameterError, check_params
-from sb3_atari_ext.ddqn_prio.policies import CnnPolicy, DDQNPrioPolicy, MlpPolicy, MultiInputPolicy
+from sb3_atari_ext.ddqn_prio.policies import (
+    CnnPolicy,
+    DDQNPrioPolicy,
+    LstmPolicy,
+    MlpPolicy,
+    MultiInputPolicy,
+    NoisyCnnPolicy,
+    TransformerPolicy,
+)
+from sb3_atari_ext.torch_layers.noisy import noisy_exploration, noisy_layers, reset_noise
 
 SelfDDQNPrio = TypeVar("SelfDDQNPrio", bound="DDQNPrio")
 
@@ -71,6 +80,9 @@ class DDQNPrio(DQN):
         "MlpPolicy": MlpPolicy,
         "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
+        "NoisyCnnPolicy": NoisyCnnPolicy,
+        "TransformerPolicy": TransformerPolicy,
+        "LstmPolicy": LstmPolicy,
     }
     policy: DDQNPrioPolicy
 
@@ -193,6 +205,17 @@ class DDQNPrio(DQN):
         self._channels_last = prefers_channels_last(self.policy, self.device)
         if self._channels_last:
             self.policy.to(memory_format=th.channels_last)
+        self._noisy = bool(noisy_layers(self.policy))
+
+    def _on_step(self) -> None:
+        super()._on_step()
+        if self._noisy:  # NoisyNet-DQN: new noise for every action (Fortunato et al. 2018, Alg. 1)
+            reset_noise(self.q_net)
+
+    def _sample_action(self, *args: Any, **kwargs: Any) -> Any:
+        # Noise stays on while collecting experience (SB3 acts in eval mode); off in evaluation.
+        with noisy_exploration(self.policy):
+            return super()._sample_action(*args, **kwargs)
 
     def beta_schedule(self, progress_remaining: float) -> float:
         """Beta annealed linearly from ``beta`` (start) to ``beta_final`` (end of training)."""
@@ -215,6 +238,10 @@ class DDQNPrio(DQN):
             observations, next_observations = data.observations, data.next_observations
             if self._channels_last:
                 observations, next_observations = channels_last(observations), channels_last(next_observations)
+
+            if self._noisy:  # independent noise for the online and target networks per batch
+                reset_noise(self.q_net)
+                reset_noise(self.q_net_target)
 
             # Double-Q target: online net picks a', target net evaluates it (no gradient).
             with th.no_grad():
@@ -257,7 +284,7 @@ class DDQNPrio(DQN):
                 self.logger.record(f"train/{key}", value)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_channels_last"]
+        return [*super()._excluded_save_params(), "_channels_last", "_noisy"]
 
     def learn(
         self: SelfDDQNPrio,

@@ -1,4 +1,5 @@
-"""Policies for ``ddqn_prio``: SB3's DQN policies plus an optional dueling head."""
+"""Policies for ``ddqn_prio``: SB3's DQN policies plus optional dueling and noisy heads, and the
+aliases of our feature extractors (``NoisyCnnPolicy``, ``TransformerPolicy``, ``LstmPolicy``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
+
+from sb3_atari_ext.torch_layers import LstmExtractor, NoisyLinear, NoisyNatureCNN, TransformerExtractor
+
+
+def make_noisy(head: nn.Module, sigma_init: float) -> None:
+    """Replace every ``nn.Linear`` inside ``head`` by a :class:`NoisyLinear` of the same shape."""
+    for name, child in head.named_children():
+        if isinstance(child, nn.Linear):
+            setattr(head, name, NoisyLinear(child.in_features, child.out_features, sigma_init))
+        else:
+            make_noisy(child, sigma_init)
 
 
 class DuelingQNetwork(QNetwork):
@@ -37,9 +49,12 @@ class DuelingQNetwork(QNetwork):
 
 
 class DDQNPrioPolicy(DQNPolicy):
-    """SB3's ``DQNPolicy`` with an optional dueling head.
+    """SB3's ``DQNPolicy`` with optional dueling and noisy heads.
 
     :param dueling: use :class:`DuelingQNetwork` for the online and target networks
+    :param noisy: make the Q head's linear layers :class:`NoisyLinear` (Fortunato et al. 2018);
+        ``ddqn_prio`` then resamples the noise at every step and needs no epsilon exploration
+    :param noisy_sigma: initial noise scale of the noisy layers
     (other parameters: see ``stable_baselines3.dqn.policies.DQNPolicy``)
     """
 
@@ -56,8 +71,15 @@ class DDQNPrioPolicy(DQNPolicy):
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
         dueling: bool = False,
+        noisy: bool = False,
+        noisy_sigma: float = 0.5,
     ) -> None:
-        self.dueling = dueling
+        self.dueling, self.noisy, self.noisy_sigma = dueling, noisy, noisy_sigma
+        optimizer_kwargs = dict(optimizer_kwargs or {})
+        if optimizer_class in (th.optim.Adam, th.optim.AdamW) and not {"fused", "foreach"} & set(optimizer_kwargs):
+            # The fused Adam kernel is ~6x faster than the default per-tensor loop on CPU
+            # (1.6M parameters, one thread: 1.3 ms vs 8 ms per step) and also exists on CUDA.
+            optimizer_kwargs["fused"] = True
         super().__init__(
             observation_space,
             action_space,
@@ -72,14 +94,20 @@ class DDQNPrioPolicy(DQNPolicy):
         )
 
     def make_q_net(self) -> QNetwork:
-        if not self.dueling:
-            return super().make_q_net()
-        net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return DuelingQNetwork(**net_args).to(self.device)
+        if self.dueling:
+            net_args = self._update_features_extractor(self.net_args, features_extractor=None)
+            q_net: QNetwork = DuelingQNetwork(**net_args)
+        else:
+            q_net = super().make_q_net()
+        if self.noisy:
+            make_noisy(q_net.q_net, self.noisy_sigma)
+            if self.dueling:
+                make_noisy(q_net.value_net, self.noisy_sigma)
+        return q_net.to(self.device)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data["dueling"] = self.dueling
+        data.update(dueling=self.dueling, noisy=self.noisy, noisy_sigma=self.noisy_sigma)
         return data
 
 
@@ -91,6 +119,39 @@ class CnnPolicy(DDQNPrioPolicy):
 
     def __init__(self, *args: Any, features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN, **kwargs: Any) -> None:
         super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
+
+
+class _ExtractorPolicy(DDQNPrioPolicy):
+    """A ``DDQNPrioPolicy`` whose default extractor is ``default_extractor`` (and no extra MLP)."""
+
+    default_extractor: type[BaseFeaturesExtractor]
+    default_kwargs: dict[str, Any] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("features_extractor_class", self.default_extractor)
+        kwargs.setdefault("net_arch", [])
+        for key, value in self.default_kwargs.items():
+            kwargs.setdefault(key, value)
+        super().__init__(*args, **kwargs)
+
+
+class NoisyCnnPolicy(_ExtractorPolicy):
+    """Nature CNN with a noisy last layer and a noisy Q head: exploration by parameter noise."""
+
+    default_extractor = NoisyNatureCNN
+    default_kwargs = {"noisy": True}
+
+
+class TransformerPolicy(_ExtractorPolicy):
+    """Q-network on a :class:`~sb3_atari_ext.torch_layers.TransformerExtractor`."""
+
+    default_extractor = TransformerExtractor
+
+
+class LstmPolicy(_ExtractorPolicy):
+    """Q-network on a :class:`~sb3_atari_ext.torch_layers.LstmExtractor`."""
+
+    default_extractor = LstmExtractor
 
 
 class MultiInputPolicy(DDQNPrioPolicy):

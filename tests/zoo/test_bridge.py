@@ -216,3 +216,13 @@ def test_sb3_dqn_through_rl_zoo_with_frame_replay_buffer(zoo):
     config = dict(yaml.unsafe_load((zoo.path / "logs" / "dqn" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
     assert config["replay_buffer_class"].__name__ == "FrameReplayBuffer"
     assert model_path(zoo.path, "dqn", ATARI).is_file()
+
+
+@pytest.mark.parametrize("conf", ["transformer", "lstm"])
+def test_thesis_conf_files_train_and_replay(zoo, conf):
+    conf_file = ROOT / "hyperparams" / "thesis" / f"{conf}.yml"
+    short = ["-n", "200", "-params", "learning_starts:100", "buffer_size:1000", "batch_size:8"]
+    train(zoo, "--algo", "ddqn_prio", "--env", ATARI, "--conf-file", str(conf_file), *FAST, *short)
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
+    assert config["policy"] == ("TransformerPolicy" if conf == "transformer" else "LstmPolicy")
+    enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "50", "--no-render")

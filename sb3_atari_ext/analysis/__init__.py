@@ -1,0 +1,1 @@
+"""Analysis tools: feature maps and attention maps of trained agents."""

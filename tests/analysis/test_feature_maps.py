@@ -1,0 +1,56 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import run
+
+ATARI = "SpaceInvadersNoFrameskip-v4"
+
+
+def train_tiny(tmp_path, policy, **kwargs):
+    import ale_py
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    from sb3_atari_ext import DDQNPrio
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env(ATARI, n_envs=1, seed=0), n_stack=4)
+    model = DDQNPrio(policy, env, buffer_size=500, learning_starts=50, device="cpu", seed=0, **kwargs)
+    model.learn(80)
+    path = tmp_path / "model.zip"
+    model.save(path)
+    env.close()
+    return path
+
+
+@pytest.mark.parametrize("policy, attention", [("TransformerPolicy", True), ("CnnPolicy", False)])
+def test_feature_maps_command_writes_images(tmp_path, policy, attention):
+    model = train_tiny(tmp_path, policy)
+    sb3_atari = Path(sys.executable).with_name("sb3-atari")
+    out = tmp_path / "maps"
+    result = run(
+        [str(sb3_atari), "feature-maps", "--model", str(model), "--env", ATARI, "--out", str(out), "--steps", "2"],
+        cwd=tmp_path,
+    )
+    names = sorted(p.name for p in out.glob("*.png"))
+    expected = {"input", "feature_maps"} | ({"attention"} if attention else set())
+    assert names == sorted(f"step_{s:03d}_{kind}.png" for s in range(2) for kind in expected)
+    assert f"wrote {len(names)} images" in result.stdout
+    for path in out.glob("*.png"):
+        image = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+        assert image.shape[0] > 100 and image.shape[1] > 100
+        assert image.std() > 5  # not an empty canvas
+
+
+def test_feature_maps_command_rejects_missing_model(tmp_path):
+    sb3_atari = Path(sys.executable).with_name("sb3-atari")
+    result = run(
+        [str(sb3_atari), "feature-maps", "--model", "nope.zip", "--env", ATARI, "--out", "x"], cwd=tmp_path, check=False
+    )
+    assert result.returncode == 1 and "model file not found: nope.zip" in result.stderr
+    assert "Traceback" not in result.stderr
