@@ -74,9 +74,8 @@ def main() -> None:
         params = sum(p.numel() for p in policy.q_net.parameters())
         t = statistics.median(times[name])
         target = f"<= {TARGETS[name]}x" if name in TARGETS else ""
-        print(
-            f"| {name} ({type(policy.q_net.features_extractor).__name__}) | {params:,} | {t * 1e3:.1f} | **{t / base:.2f}x** | {target} |"
-        )
+        extractor = type(policy.q_net.features_extractor).__name__
+        print(f"| {name} ({extractor}) | {params:,} | {t * 1e3:.1f} | **{t / base:.2f}x** | {target} |")
 
 
 if __name__ == "__main__":
