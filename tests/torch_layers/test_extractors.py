@@ -116,3 +116,17 @@ def test_reset_noise_reaches_nested_layers():
     before = extractor.linear[0].eps_in.clone()
     reset_noise(extractor)
     assert not th.equal(before, extractor.linear[0].eps_in)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(d_model=128, n_heads=3), "n_heads=3 must divide d_model=128"),
+        (dict(pooling="max"), "pooling must be one of"),
+        (dict(tokens="pixels"), "tokens must be 'frames' or 'spatial'"),
+        (dict(frame_channels=3), "frame_channels=3 does not divide the 4 channels"),
+    ],
+)
+def test_bad_transformer_settings_are_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TransformerExtractor(image_space(4), **kwargs)

@@ -226,3 +226,30 @@ def test_thesis_conf_files_train_and_replay(zoo, conf):
     config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
     assert config["policy"] == ("TransformerPolicy" if conf == "transformer" else "LstmPolicy")
     enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "50", "--no-render")
+
+
+def test_noisy_cnn_policy_trains_and_replays_through_rl_zoo(zoo):
+    short = ["-n", "200", "-params", "policy:'NoisyCnnPolicy'", "exploration_initial_eps:0.0", "exploration_final_eps:0.0"]
+    train(zoo, "--algo", "ddqn_prio", "--env", ATARI, *FAST, *short, "learning_starts:100", "buffer_size:1000")
+    enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "50", "--no-render")
+
+
+def test_bad_policy_kwargs_fail_before_training(zoo):
+    kwargs = "policy_kwargs:dict(features_extractor_kwargs=dict(d_model=128,n_heads=3))"
+    result = train(
+        zoo,
+        "--algo",
+        "ddqn_prio",
+        "--env",
+        ATARI,
+        "-n",
+        "200",
+        *FAST,
+        "-params",
+        "policy:'TransformerPolicy'",
+        kwargs,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "n_heads=3 must divide d_model=128" in result.stderr.strip().splitlines()[-1]
+    assert not model_path(zoo.path, "ddqn_prio", ATARI).exists()
