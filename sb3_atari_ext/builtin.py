@@ -56,6 +56,14 @@ def register_replay_buffers(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def register_wrappers(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.wrappers import ActionSubset, SkipFrame
+
+    register("ActionSubset", ActionSubset)
+    register("SkipFrame", SkipFrame)
+
+
+@hookimpl
 def register_hyperparams(register: Callable[..., None]) -> None:
     register("ddqn_prio", hyperparams_dir() / "ddqn_prio.yml")
 

@@ -253,3 +253,12 @@ def test_bad_policy_kwargs_fail_before_training(zoo):
     assert result.returncode != 0
     assert "n_heads=3 must divide d_model=128" in result.stderr.strip().splitlines()[-1]
     assert not model_path(zoo.path, "ddqn_prio", ATARI).exists()
+
+
+def test_seed001_conf_trains_and_replays(zoo):
+    conf_file = ROOT / "hyperparams" / "seed001" / "space_invaders.yml"
+    short = ["-n", "200", "-params", "learning_starts:100", "buffer_size:1000"]
+    train(zoo, "--algo", "ddqn_prio", "--env", ATARI, "--conf-file", str(conf_file), *FAST, *short)
+    enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "50", "--no-render")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
+    assert config["env_wrapper"][2] == {"ActionSubset": {"actions": ["FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]}}

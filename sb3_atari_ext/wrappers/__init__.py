@@ -1,0 +1,3 @@
+from sb3_atari_ext.wrappers.atari import ActionSubset, SkipFrame
+
+__all__ = ["ActionSubset", "SkipFrame"]
