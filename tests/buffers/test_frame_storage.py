@@ -218,3 +218,23 @@ def test_real_atari_stream_through_sb3_dqn_matches_replay_buffer():
     np.testing.assert_array_equal(ours.next_observations_at(b, e), sb3.next_observations[b, e])
     np.testing.assert_array_equal(ours.dones, sb3.dones)
     assert ours.log_count.sum() < 1.05 * 500 * 2 + 64  # about one frame per transition
+
+
+@pytest.mark.parametrize("algo", ["DQN", "QRDQN"])
+def test_drop_in_for_sb3_dqn_and_sb3_contrib_qrdqn(algo):
+    import sb3_contrib
+    import stable_baselines3
+
+    cls = getattr(stable_baselines3, algo, None) or getattr(sb3_contrib, algo)
+    model = cls(
+        "MlpPolicy",
+        "CartPole-v1",
+        buffer_size=500,
+        learning_starts=50,
+        replay_buffer_class=FrameReplayBuffer,
+        device="cpu",
+        seed=0,
+    )
+    model.learn(150)
+    assert isinstance(model.replay_buffer, FrameReplayBuffer) and model.replay_buffer.size() >= 150
+    assert model._n_updates > 0

@@ -170,6 +170,25 @@ def test_example_plugin_is_found_by_rl_zoo(zoo):
     assert config["env_wrapper"] == [{"ScaleReward": {"scale": 0.1}}]
     result = enjoy(zoo, "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-f", "logs", "-n", "100", "--no-render")
     assert "Loading" in result.stdout
+    # --optimize uses the sampler the plugin registered
+    optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
+    result = train(
+        zoo,
+        "--algo",
+        "ddqn_nstep3",
+        "--env",
+        "CartPole-v1",
+        "-n",
+        "300",
+        *optimize,
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "2",
+        "-params",
+        "learning_starts:100",
+    )
+    assert "Number of finished trials:" in result.stdout and "n_steps" in result.stdout
 
 
 def test_non_finite_loss_is_a_clear_error_under_rl_zoo(zoo):
