@@ -188,6 +188,21 @@ class FrameReplayBuffer(ReplayBuffer):
         self._last_start = np.zeros(self.n_envs, dtype=np.int64)
         self._last_done = np.ones(self.n_envs, dtype=bool)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle (save_replay_buffer) only the written part of the frame log: a 1M-capacity Atari
+        # buffer saved after a short run is then megabytes, not 7 GB of zeros.
+        state = self.__dict__.copy()
+        if self.frames is not None:
+            state["frames"] = self.frames[: int(min(self.log_count.max(), self.log_capacity))]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        frames = state.get("frames")
+        if frames is not None and frames.shape[0] < self.log_capacity:
+            self.frames = np.zeros((self.log_capacity, *frames.shape[1:]), dtype=frames.dtype)
+            self.frames[: frames.shape[0]] = frames
+
     def _append(self, env: int, frames: np.ndarray) -> int:
         """Append frames to the env's log; return the position of the last one."""
         for frame in frames:

@@ -238,3 +238,19 @@ def test_drop_in_for_sb3_dqn_and_sb3_contrib_qrdqn(algo):
     model.learn(150)
     assert isinstance(model.replay_buffer, FrameReplayBuffer) and model.replay_buffer.size() >= 150
     assert model._n_updates > 0
+
+
+def test_saving_a_barely_filled_large_buffer_writes_only_what_was_added(tmp_path):
+    stream = StackedEpisodes(1, size=84)
+    ours = FrameReplayBuffer(100_000, stream.space, ACT, device="cpu")
+    sb3 = ReplayBuffer(1_000, stream.space, ACT, device="cpu")
+    feed(stream, [ours, sb3], 50)
+    data = pickle.dumps(ours)
+    assert len(data) < 10e6  # ~50 frames + the pointer arrays, not the 700 MB frame log
+    clone = pickle.loads(data)
+    assert clone.frames.shape == ours.frames.shape
+    b, e = np.arange(50), np.zeros(50, dtype=int)
+    np.testing.assert_array_equal(clone.observations_at(b, e), sb3.observations[b, e])
+    feed(stream, [clone, sb3], 10)  # and it keeps going
+    b, e = np.arange(60), np.zeros(60, dtype=int)
+    np.testing.assert_array_equal(clone.next_observations_at(b, e), sb3.next_observations[b, e])
