@@ -24,8 +24,10 @@ def hyperparams_dir() -> Path:
 @hookimpl
 def register_algorithms(register: Callable[..., None]) -> None:
     from sb3_atari_ext.ddqn_prio import DDQNPrio
+    from sb3_atari_ext.split_q import SplitQ
 
     register("ddqn_prio", DDQNPrio)
+    register("split_q", SplitQ)
 
 
 @hookimpl
@@ -50,26 +52,31 @@ def register_feature_extractors(register: Callable[..., None]) -> None:
 @hookimpl
 def register_replay_buffers(register: Callable[..., None]) -> None:
     from sb3_atari_ext.buffers import FrameReplayBuffer, PrioritizedReplayBuffer
+    from sb3_atari_ext.buffers.split_reward import SplitRewardReplayBuffer
 
     register("FrameReplayBuffer", FrameReplayBuffer)
     register("PrioritizedReplayBuffer", PrioritizedReplayBuffer)
+    register("SplitRewardReplayBuffer", SplitRewardReplayBuffer)
 
 
 @hookimpl
 def register_wrappers(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.wrappers import ActionSubset, SkipFrame
+    from sb3_atari_ext.wrappers import ActionSubset, SkipFrame, SplitReward
 
     register("ActionSubset", ActionSubset)
     register("SkipFrame", SkipFrame)
+    register("SplitReward", SplitReward)
 
 
 @hookimpl
 def register_hyperparams(register: Callable[..., None]) -> None:
     register("ddqn_prio", hyperparams_dir() / "ddqn_prio.yml")
+    register("split_q", hyperparams_dir() / "split_q.yml")
 
 
 @hookimpl
 def register_samplers(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.zoo.samplers import convert_ddqn_prio_params, sample_ddqn_prio_params
+    from sb3_atari_ext.zoo import samplers
 
-    register("ddqn_prio", sample_ddqn_prio_params, converter=convert_ddqn_prio_params)
+    register("ddqn_prio", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
+    register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)

@@ -17,6 +17,7 @@ from sb3_atari_ext.plugins import (
     UnknownComponentError,
     get_registry,
 )
+from sb3_atari_ext.split_q import SplitQ
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def registry():
 
 
 def test_builtin_components_come_through_the_hooks(registry):
-    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio}
+    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ}
     assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
     assert Path(registry.get("hyperparams", "ddqn_prio")).name == "ddqn_prio.yml"
     assert callable(registry.get("samplers", "ddqn_prio"))
@@ -134,13 +135,13 @@ def test_policy_alias_is_added_to_its_algorithm_only(registry):
 def test_loading_is_idempotent(registry):
     registry.register_plugin(builtin, "builtin", distribution="sb3-atari-ext")
     registry.load_entry_points([ep("builtin", "sb3_atari_ext.builtin")])
-    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio}
+    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ}
 
 
 def test_describe_lists_what_each_plugin_registers(registry):
     (info,) = registry.describe()
     assert info["distribution"] == "sb3-atari-ext"
-    assert info["registers"]["algorithms"] == ["ddqn_prio"]
+    assert info["registers"]["algorithms"] == ["ddqn_prio", "split_q"]
     assert "register_algorithms" in info["hooks"]
 
 

@@ -191,7 +191,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
     ) -> PrioritizedReplayBufferSamples:
         batch_inds, env_indices = np.divmod(flat, self.n_envs)
         if self.n_steps == 1:
-            rewards = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
+            rewards = self._rewards_at(batch_inds, env_indices, env)
             dones = (self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])).reshape(-1, 1)
             obs, next_obs = self.observation_pairs_at(batch_inds, env_indices)
             discounts = None
@@ -209,6 +209,10 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
             weights=self.to_torch(weights.reshape(-1, 1), copy=False),
             indices=flat,
         )
+
+    def _rewards_at(self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None) -> np.ndarray:
+        """One-step rewards ``[batch, 1]`` of the sampled transitions (a subclass may return more columns)."""
+        return self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
 
     def _n_step(
         self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None

@@ -57,3 +57,45 @@ def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_
     trial.set_user_attr("gamma", hyperparams["gamma"])
     trial.set_user_attr("batch_size", hyperparams["batch_size"])
     return hyperparams
+
+
+def convert_split_q_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Raw ``split_q`` trial parameters -> ``SplitQ`` keyword arguments."""
+    params = dict(params)
+    streams = {
+        key: params.pop(key) for key in ("reward_weight", "punish_weight", "reward_memory", "punish_memory", "bootstrap")
+    }
+    params.pop("n_steps", None)
+    hyperparams = convert_ddqn_prio_params({**params, "n_steps": 1})
+    hyperparams["policy_kwargs"].pop("dueling")
+    hyperparams.update(streams)
+    return hyperparams
+
+
+def sample_split_q_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+    """Search space of ``split_q``: that of ``ddqn_prio`` (one-step, no dueling) plus the streams.
+
+    - ``reward_weight``, ``punish_weight``: [0.1, 100] log (the range explored by Lin et al.)
+    - ``reward_memory``, ``punish_memory``: [0.1, 1.0]
+    - ``bootstrap``: {per_stream, joint}
+    """
+    params = {
+        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
+        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
+        "train_freq": trial.suggest_int("train_freq", 1, 10),
+        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
+        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
+        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
+        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
+        "beta": trial.suggest_float("beta", 0.2, 1.0),
+        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+        "reward_weight": trial.suggest_float("reward_weight", 0.1, 100.0, log=True),
+        "punish_weight": trial.suggest_float("punish_weight", 0.1, 100.0, log=True),
+        "reward_memory": trial.suggest_float("reward_memory", 0.1, 1.0),
+        "punish_memory": trial.suggest_float("punish_memory", 0.1, 1.0),
+        "bootstrap": trial.suggest_categorical("bootstrap", ["per_stream", "joint"]),
+    }
+    hyperparams = convert_split_q_params(params)
+    trial.set_user_attr("gamma", hyperparams["gamma"])
+    return hyperparams

@@ -153,7 +153,7 @@ def test_plugins_command_json(zoo):
     sb3_atari = Path(sys.executable).with_name("sb3-atari")
     plugins = {p["name"]: p for p in json.loads(zoo(str(sb3_atari), "plugins", "--json").stdout)}
     assert plugins["builtin"]["distribution"] == "sb3-atari-ext"
-    assert plugins["builtin"]["registers"]["algorithms"] == ["ddqn_prio"]
+    assert plugins["builtin"]["registers"]["algorithms"] == ["ddqn_prio", "split_q"]
     text = zoo(str(sb3_atari), "plugins").stdout
     assert "builtin" in text and "ddqn_prio" in text
 
@@ -281,3 +281,17 @@ def test_seed001_conf_trains_and_replays(zoo):
     enjoy(zoo, "--algo", "ddqn_prio", "--env", ATARI, "-f", "logs", "-n", "50", "--no-render")
     config = dict(yaml.unsafe_load((zoo.path / "logs" / "ddqn_prio" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
     assert config["env_wrapper"][2] == {"ActionSubset": {"actions": ["FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]}}
+
+
+def test_split_q_trains_and_replays_on_mspacman(zoo):
+    env = "MsPacmanNoFrameskip-v4"
+    train(zoo, "--algo", "split_q", "--env", env, "-n", "300", *FAST, "-params", "learning_starts:100")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "split_q" / f"{env}_1" / env / "config.yml").read_text()))
+    assert config["env_wrapper"][1] == {"SplitReward": {"clip": True}} and config["buffer_size"] == 1_000_000
+    enjoy(zoo, "--algo", "split_q", "--env", env, "-f", "logs", "-n", "100", "--no-render")
+
+
+def test_split_q_bad_memory_is_a_clear_error(zoo):
+    result = train(zoo, "--algo", "split_q", "--env", "CartPole-v1", "-params", "reward_memory:-0.5", check=False)
+    assert result.returncode != 0
+    assert "invalid hyperparameter reward_memory=-0.5 in the -params option" in result.stderr.strip().splitlines()[-1]
