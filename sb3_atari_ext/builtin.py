@@ -61,11 +61,18 @@ def register_replay_buffers(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_wrappers(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.wrappers import ActionSubset, SkipFrame, SplitReward
+    from sb3_atari_ext import wrappers
 
-    register("ActionSubset", ActionSubset)
-    register("SkipFrame", SkipFrame)
-    register("SplitReward", SplitReward)
+    for name in wrappers.__all__:
+        register(name, getattr(wrappers, name))
+
+
+@hookimpl
+def register_switch_conditions(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.switcher import lives_below, reward_at_least
+
+    register("lives_below", lives_below)
+    register("reward_at_least", reward_at_least)
 
 
 @hookimpl

@@ -15,6 +15,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from sb3_atari_ext.plugins import get_registry
@@ -37,34 +39,76 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_feature_maps(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    import ale_py
-    import gymnasium as gym
-    from stable_baselines3.common.env_util import make_atari_env
-    from stable_baselines3.common.vec_env import VecFrameStack, VecTransposeImage
-
     from sb3_atari_ext.analysis.feature_maps import write_feature_maps
-    from sb3_atari_ext.plugins import get_registry
 
-    if not Path(args.model).is_file():
-        raise SystemExit(f"error: model file not found: {args.model}")
-    algo = get_registry().algorithms().get(args.algo)
-    if algo is None:
-        from rl_zoo3.utils import ALGOS
-
-        algo = ALGOS.get(args.algo)
-    if algo is None:
-        raise SystemExit(f"error: unknown algorithm {args.algo!r}")
-    model = algo.load(args.model, device="cpu")
-    gym.register_envs(ale_py)
-    n_stack = model.observation_space.shape[0]
-    env = VecTransposeImage(VecFrameStack(make_atari_env(args.env, n_envs=1, seed=args.seed), n_stack=n_stack))
+    model = _load(args.algo, args.model)
+    env = _atari_vec_env(args.env, model.observation_space.shape[0], args.seed)
     try:
         files = write_feature_maps(model, env, args.out, steps=args.steps)
     finally:
         env.close()
     print(f"wrote {len(files)} images to {args.out}")
+    return 0
+
+
+def _atari_vec_env(env_id: str, n_stack: int, seed: int):
+    import ale_py
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack, VecTransposeImage
+
+    gym.register_envs(ale_py)
+    return VecTransposeImage(VecFrameStack(make_atari_env(env_id, n_envs=1, seed=seed), n_stack=n_stack))
+
+
+def _load(algo_name: str, path: str):
+    from pathlib import Path
+
+    from sb3_atari_ext.plugins import get_registry
+
+    if not Path(path).is_file():
+        raise SystemExit(f"error: model file not found: {path}")
+    algo = get_registry().algorithms().get(algo_name)
+    if algo is None:
+        from rl_zoo3.utils import ALGOS
+
+        algo = ALGOS.get(algo_name)
+    if algo is None:
+        raise SystemExit(f"error: unknown algorithm {algo_name!r}")
+    return algo.load(path, device="cpu")
+
+
+def _cmd_switch(args: argparse.Namespace) -> int:
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    from sb3_atari_ext.plugins import UnknownComponentError
+    from sb3_atari_ext.switcher import ModelSwitcher
+
+    models = [_load(args.algo, path) for path in args.models]
+    kwargs = {}
+    for item in args.condition_kwarg:
+        key, _, value = item.partition("=")
+        kwargs[key] = float(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
+    try:
+        switcher = ModelSwitcher(models, args.condition, kwargs)
+    except (UnknownComponentError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    env = _atari_vec_env(args.env, models[0].observation_space.shape[0], args.seed)
+    try:
+        rewards, lengths = evaluate_policy(
+            switcher,
+            env,
+            n_eval_episodes=args.episodes,
+            deterministic=True,
+            callback=switcher.callback,
+            return_episode_rewards=True,
+            warn=False,
+        )
+    finally:
+        env.close()
+    a, b = switcher.steps_per_model
+    print(f"episodes: {len(rewards)}  mean reward: {np.mean(rewards):.1f}  mean length: {np.mean(lengths):.0f}")
+    print(f"steps with model A: {a}  with model B: {b}")
     return 0
 
 
@@ -94,6 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     maps.add_argument("--algo", default="ddqn_prio", help="algorithm of the model (default: ddqn_prio)")
     maps.add_argument("--steps", type=int, default=4, help="steps to play (one set of images per step)")
     maps.add_argument("--seed", type=int, default=0)
+    switch = sub.add_parser("switch", help="play and evaluate two models with a switch condition (A, then B)")
+    switch.add_argument("--models", nargs=2, required=True, metavar=("A", "B"), help="saved models (.zip)")
+    switch.add_argument("--env", required=True, help="Atari env id")
+    switch.add_argument("--condition", required=True, help="registered switch condition, e.g. lives_below")
+    switch.add_argument("--condition-kwarg", action="append", default=[], metavar="KEY=VALUE")
+    switch.add_argument("--algo", default="ddqn_prio", help="algorithm of both models (default: ddqn_prio)")
+    switch.add_argument("--episodes", type=int, default=1)
+    switch.add_argument("--seed", type=int, default=0)
     sub.add_parser("train", help="rl_zoo3.train with all plugins (arguments are passed through)", add_help=False)
     sub.add_parser("enjoy", help="rl_zoo3.enjoy with all plugins (arguments are passed through)", add_help=False)
 
@@ -103,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "feature-maps":
         return _cmd_feature_maps(args)
+    if args.command == "switch":
+        return _cmd_switch(args)
     return _cmd_plugins(args)
 
 

@@ -86,11 +86,23 @@ def register_reward_functions(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_switch_conditions(register: Callable[..., None]) -> None:
+    """Register conditions for the model switcher: ``register(name, condition)``.
+
+    ``condition(reward, info, state, **kwargs) -> bool`` is called after every step of an env
+    with that step's reward and info and a dict kept for the episode; ``True`` switches that
+    env to the second model (``sb3_atari_ext.switcher.ModelSwitcher``).
+    """
+
+
+@hookspec
 def register_hyperparams(register: Callable[..., None]) -> None:
     """Register an algorithm's default RL Zoo hyperparameter file: ``register(algo_name, path)``.
 
     ``path`` is a yaml file in RL Zoo format (keys: env ids, ``atari``, ``default``). RL Zoo's
-    ``train`` uses it for ``--algo <algo_name>`` when no ``--conf-file`` is given.
+    ``train`` uses it for ``--algo <algo_name>`` when no ``--conf-file`` is given. Several
+    plugins may register files for one algorithm (RL Zoo's own included, e.g. ``ppo``): their
+    entries are merged, and one key (env id) in two files is an error naming both.
     """
 
 

@@ -51,6 +51,7 @@ KINDS: dict[str, tuple[str, int]] = {
     "replay_buffers": ("register_replay_buffers", 1),
     "wrappers": ("register_wrappers", 1),
     "reward_functions": ("register_reward_functions", 1),
+    "switch_conditions": ("register_switch_conditions", 1),
     "hyperparams": ("register_hyperparams", 1),
     "samplers": ("register_samplers", 1),
 }
@@ -81,7 +82,8 @@ class Entry:
 
     @property
     def name(self) -> str:
-        return ":".join(self.key)
+        # hyperparams are keyed (algo, plugin) internally: several plugins may add env entries
+        return self.key[0] if self.kind == "hyperparams" else ":".join(self.key)
 
 
 def _strict() -> bool:
@@ -110,7 +112,7 @@ def _check_entry(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, A
         if not Path(value).is_file():
             raise ValueError(f"hyperparameter file for {key[0]!r} does not exist: {value}")
         return
-    if kind in ("reward_functions", "wrappers"):
+    if kind in ("reward_functions", "wrappers", "switch_conditions"):
         if not callable(value):
             raise TypeError(f"{kind[:-1]} {key[-1]!r} must be callable, got {value!r}")
         return
@@ -196,8 +198,9 @@ class Registry:
             entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
             for kind, (hook_name, n_key) in KINDS.items():
                 caller = getattr(self.pm.hook, hook_name)
-                # pluggy calls the last registered first; walk in registration order instead.
-                for impl in reversed(caller.get_hookimpls()):
+                # get_hookimpls() lists implementations in registration order (pluggy *calls* them
+                # in reverse); each is called on its own to know which plugin registered what.
+                for impl in caller.get_hookimpls():
                     info = self.plugins.get(impl.plugin_name)
                     dist = info.distribution if info else impl.plugin_name
                     register = self._make_register(entries[kind], kind, n_key, impl.plugin_name, dist)
@@ -219,6 +222,8 @@ class Registry:
                 raise TypeError(f"register() for {kind} takes {n_key + 1} positional arguments, got {len(args)}")
             key, value = tuple(args[:n_key]), args[n_key]
             _check_entry(kind, key, value, extra)
+            if kind == "hyperparams":
+                key = (*key, plugin)  # merged per algorithm by the RL Zoo bridge
             if key in table:
                 other = table[key]
                 raise PluginConflictError(
@@ -248,6 +253,10 @@ class Registry:
             return table[tuple(key)].value
         known = ", ".join(f"{e.name} ({e.distribution})" for e in table.values()) or "none"
         raise UnknownComponentError(f"unknown {kind[:-1].replace('_', ' ')} {':'.join(key)!r}; known: {known}")
+
+    def hyperparams_files(self, algo: str) -> list[Path]:
+        """Default yaml files registered for ``algo``, in plugin registration order."""
+        return [Path(e.value) for (name, _plugin), e in self.entries("hyperparams").items() if name == algo]
 
     def algorithms(self) -> dict[str, type]:
         """``{algo_name: algorithm_class}`` with every registered policy alias applied to its class."""

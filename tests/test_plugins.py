@@ -41,7 +41,7 @@ def registry():
 def test_builtin_components_come_through_the_hooks(registry):
     assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ}
     assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
-    assert Path(registry.get("hyperparams", "ddqn_prio")).name == "ddqn_prio.yml"
+    assert [p.name for p in registry.hyperparams_files("ddqn_prio")] == ["ddqn_prio.yml"]
     assert callable(registry.get("samplers", "ddqn_prio"))
 
 
@@ -148,7 +148,29 @@ def test_describe_lists_what_each_plugin_registers(registry):
 def test_every_hook_is_documented_in_code_and_readme():
     readme = (ROOT / "README.md").read_text()
     specs = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("register_")]
-    assert len(specs) == 8
+    assert len(specs) == 9
     for spec in specs:
         assert spec.__doc__ and spec.__doc__.strip().startswith("Register"), spec.__name__
         assert f"`{spec.__name__}" in readme, f"README does not document {spec.__name__}"
+
+
+def test_hyperparams_of_one_algorithm_from_two_plugins_merge_and_clash_clearly(registry, tmp_path):
+    from sb3_atari_ext.zoo.bridge import merge_hyperparams
+
+    extra, clash = tmp_path / "extra.yml", tmp_path / "clash.yml"
+    extra.write_text("MsPacmanNoFrameskip-v4:\n  gamma: 0.95\n")
+    clash.write_text("CartPole-v1:\n  gamma: 0.5\n")
+
+    def register_hyperparams(register):
+        register("ddqn_prio", extra)
+
+    registry.register_plugin(plugin(register_hyperparams=register_hyperparams), "extra")
+    files = registry.hyperparams_files("ddqn_prio")
+    assert [f.name for f in files] == ["ddqn_prio.yml", "extra.yml"]
+    import yaml
+
+    merged = yaml.safe_load(merge_hyperparams(files, "ddqn_prio").read_text())
+    assert {"atari", "CartPole-v1", "MsPacmanNoFrameskip-v4"} <= set(merged)
+    with pytest.raises(PluginConflictError, match="'CartPole-v1' are defined twice") as info:
+        merge_hyperparams([*files, clash], "ddqn_prio")
+    assert "ddqn_prio.yml" in str(info.value) and "clash.yml" in str(info.value)

@@ -171,3 +171,21 @@ def test_split_reward_wrapper_on_real_mspacman():
         seen.append((reward, info["reward_parts"]))
     assert any(r == 1.0 and parts == (1.0, 0.0) for r, parts in seen)  # dots eaten: +10 -> (1, 0)
     assert all(parts == (max(r, 0.0), min(r, 0.0)) for r, parts in seen)
+
+
+def test_works_with_the_networks_extractors():
+    from sb3_atari_ext.torch_layers import TransformerExtractor
+    from tests.torch_layers.test_policies import TinyImageEnv
+
+    model = SplitQ(
+        "CnnPolicy",
+        TinyImageEnv.make(),
+        buffer_size=200,
+        learning_starts=30,
+        batch_size=8,
+        device="cpu",
+        policy_kwargs=dict(features_extractor_class=TransformerExtractor, share_features_extractor=False),
+    )
+    model.learn(60)
+    assert isinstance(model.q_net.features_extractor, TransformerExtractor)
+    assert isinstance(model.q_net.punish_features_extractor, TransformerExtractor)

@@ -78,13 +78,20 @@ class SkipFrame(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         total = 0.0
+        parts = np.zeros(2)
+        has_parts = False
         last_two: list[Any] = []
         for _ in range(self.skip):
             obs, reward, terminated, truncated, info = self.env.step(action)
             total += float(reward)
+            if "reward_parts" in info:  # split rewards of inner shaping wrappers add up too
+                parts += info["reward_parts"]
+                has_parts = True
             last_two = [*last_two[-1:], obs]
             if terminated or truncated:
                 break
+        if has_parts:
+            info["reward_parts"] = (float(parts[0]), float(parts[1]))
         if self.max_pool and len(last_two) == 2:
             obs = np.maximum(last_two[0], last_two[1])
         return obs, total, terminated, truncated, info

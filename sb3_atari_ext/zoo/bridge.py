@@ -21,6 +21,7 @@ import functools
 import importlib
 import inspect
 import warnings
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -117,16 +118,42 @@ def patch_exp_manager(module: ModuleType) -> None:
     manager.learn = _wrap_learn(manager.learn)
 
 
+def merge_hyperparams(files: list[Path], algo: str) -> Path:
+    """One RL Zoo yaml with the entries of ``files`` (a key in two files is an error)."""
+    import tempfile
+
+    import yaml
+
+    merged: dict[str, Any] = {}
+    origin: dict[str, Path] = {}
+    for path in files:
+        entries = yaml.safe_load(Path(path).read_text()) or {}
+        for key, value in entries.items():
+            if key in merged:
+                raise PluginConflictError(
+                    f"hyperparameters of {algo!r} for {key!r} are defined twice: in {origin[key]} and {path}"
+                )
+            merged[key], origin[key] = value, Path(path)
+    out = Path(tempfile.mkdtemp(prefix="sb3_atari_ext_")) / f"{algo}.yml"
+    out.write_text(yaml.safe_dump(merged))
+    print(f"sb3_atari_ext: default hyperparameters of {algo} merged from {', '.join(str(f) for f in files)}")
+    return out
+
+
 def _wrap_init(original: Any) -> Any:
     signature = inspect.signature(original)
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        if signature.bind(self, *args, **kwargs).arguments.get("config") is None:
-            entry = get_registry().entries("hyperparams").get((self.algo,))
-            if entry is not None:
-                self.config = str(entry.value)
+        if signature.bind(self, *args, **kwargs).arguments.get("config") is not None:
+            return
+        files = get_registry().hyperparams_files(self.algo)
+        if not files:
+            return
+        zoo_default = Path(self.config)  # RL Zoo's own file for its built-in algorithms (e.g. ppo)
+        sources = [zoo_default, *files] if zoo_default.is_file() else files
+        self.config = str(sources[0] if len(sources) == 1 else merge_hyperparams(sources, self.algo))
 
     return __init__
 

@@ -223,7 +223,7 @@ def test_wheel_ships_the_pth_hook_and_default_yaml(tmp_path):
         "import site, sys; "
         f"site.addsitedir({str(target)!r}); site.addsitedir({venv_site!r}); "
         "import sb3_atari_ext, rl_zoo3.utils as u; from sb3_atari_ext.plugins import get_registry; "
-        "print(sb3_atari_ext.__file__); print('ddqn_prio' in u.ALGOS); print(get_registry().get('hyperparams', 'ddqn_prio'))"
+        "print(sb3_atari_ext.__file__); print('ddqn_prio' in u.ALGOS); print(get_registry().hyperparams_files('ddqn_prio')[0])"
     )
     out = run(["-S", "-c", code], cwd=tmp_path).stdout.split()
     assert out[0].startswith(str(target)) and out[1] == "True" and out[2].startswith(str(target))
@@ -283,15 +283,51 @@ def test_seed001_conf_trains_and_replays(zoo):
     assert config["env_wrapper"][2] == {"ActionSubset": {"actions": ["FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]}}
 
 
-def test_split_q_trains_and_replays_on_mspacman(zoo):
+def test_split_q_trains_and_replays_on_mspacman_with_the_mspacman_plugin(zoo):
+    """CI installs plugins/sb3-atari-mspacman (see .ci/run): its yaml is merged with ours."""
     env = "MsPacmanNoFrameskip-v4"
-    train(zoo, "--algo", "split_q", "--env", env, "-n", "300", *FAST, "-params", "learning_starts:100")
+    result = train(zoo, "--algo", "split_q", "--env", env, "-n", "300", *FAST, "-params", "learning_starts:100")
+    assert "merged from" in result.stdout and "sb3_atari_mspacman" in result.stdout
     config = dict(yaml.unsafe_load((zoo.path / "logs" / "split_q" / f"{env}_1" / env / "config.yml").read_text()))
-    assert config["env_wrapper"][1] == {"SplitReward": {"clip": True}} and config["buffer_size"] == 1_000_000
+    assert config["env_wrapper"][1] == {"RewardFunction": {"reward_fn": "mspacman.split"}}
+    assert config["gamma"] == 0.95  # seed 004's setting, from the plugin
     enjoy(zoo, "--algo", "split_q", "--env", env, "-f", "logs", "-n", "100", "--no-render")
+    # our own atari defaults still apply to other games
+    train(zoo, "--algo", "split_q", "--env", ATARI, "-n", "200", *FAST, "-params", "learning_starts:100")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "split_q" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
+    assert config["env_wrapper"][1] == {"SplitReward": {"clip": True}}
+
+
+def test_ppo_with_joystick_from_the_mspacman_plugin(zoo):
+    env = "MsPacmanNoFrameskip-v4"
+    train(zoo, "--algo", "ppo", "--env", env, "-n", "256", *FAST, "-params", "n_envs:2", "n_steps:64", "batch_size:64")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "ppo" / f"{env}_1" / env / "config.yml").read_text()))
+    assert config["env_wrapper"][1] == {"Joystick": {"dead_zone": 0.5}}
+    enjoy(zoo, "--algo", "ppo", "--env", env, "-f", "logs", "-n", "100", "--no-render")
 
 
 def test_split_q_bad_memory_is_a_clear_error(zoo):
     result = train(zoo, "--algo", "split_q", "--env", "CartPole-v1", "-params", "reward_memory:-0.5", check=False)
     assert result.returncode != 0
     assert "invalid hyperparameter reward_memory=-0.5 in the -params option" in result.stderr.strip().splitlines()[-1]
+
+
+def test_split_q_optimize_uses_its_sampler(zoo):
+    optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
+    result = train(
+        zoo,
+        "--algo",
+        "split_q",
+        "--env",
+        "CartPole-v1",
+        "-n",
+        "300",
+        *optimize,
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "2",
+        "-params",
+        "learning_starts:100",
+    )
+    assert "Number of finished trials:" in result.stdout and "punish_memory" in result.stdout

@@ -1,0 +1,1 @@
+"""MsPacman plugin for sb3-atari-ext (seed 004)."""
