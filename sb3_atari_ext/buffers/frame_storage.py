@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from numba import njit
 from stable_baselines3.common.buffers import BaseBuffer, ReplayBuffer
 from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
@@ -37,6 +38,68 @@ except ImportError:  # pragma: no cover
     psutil = None
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+@njit(cache=True, nogil=True)
+def _differs(a, b):  # pragma: no cover - compiled
+    """True when two equal-length 1D word arrays differ anywhere (branch-free XOR/OR: vectorizes)."""
+    if a.shape[0] == 0:
+        return False
+    acc = a[0] ^ a[0]
+    for i in range(a.shape[0]):
+        acc |= a[i] ^ b[i]
+    return acc != 0
+
+
+@njit(cache=True, nogil=True)
+def _append_frames(frames, env, count, capacity, stack, first):  # pragma: no cover - compiled
+    for j in range(first, stack.shape[0]):
+        frames[count % capacity, env, :] = stack[j]
+        count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _leading_zero_frames(stack):  # pragma: no cover - compiled
+    lead = 0
+    while lead < stack.shape[0] - 1:
+        for i in range(stack.shape[1]):
+            if stack[lead, i] != 0:
+                return lead
+        lead += 1
+    return lead
+
+
+@njit(cache=True, nogil=True)
+def _store_env(frames, env, count, capacity, stack, next_stack, last, last_valid, last_ptr, last_start):  # pragma: no cover
+    """Store one env's (obs, next_obs) in its frame log; see ``FrameReplayBuffer._store``.
+
+    ``frames``: (capacity, n_envs, W); ``stack``/``next_stack``/``last``: (n_stack, W), all as raw
+    words (uint64 when a frame's bytes allow, else uint8): compares and copies are exact.
+    Returns (ptr, start, next_ptr, next_start, new_count) and updates ``last`` to next_stack.
+    """
+    n_stack = stack.shape[0]
+    same = last_valid and last_ptr >= count - capacity + n_stack
+    if same:
+        same = not _differs(stack.ravel(), last.ravel())
+    if same:
+        ptr, start = last_ptr, last_start
+    else:
+        lead = _leading_zero_frames(stack)
+        count = _append_frames(frames, env, count, capacity, stack, lead)
+        ptr = count - 1
+        start = ptr - (n_stack - 1 - lead)
+    shifted = ptr == count - 1 and not _differs(next_stack[:-1].ravel(), stack[1:].ravel())
+    if shifted:
+        count = _append_frames(frames, env, count, capacity, next_stack, n_stack - 1)
+        next_ptr, next_start = count - 1, start
+    else:
+        lead = _leading_zero_frames(next_stack)
+        count = _append_frames(frames, env, count, capacity, next_stack, lead)
+        next_ptr = count - 1
+        next_start = next_ptr - (n_stack - 1 - lead)
+    last[:, :] = next_stack
+    return ptr, start, next_ptr, next_start, count
 
 
 class ReplayMemoryError(MemoryError):
@@ -132,9 +195,9 @@ class FrameReplayBuffer(ReplayBuffer):
 
     def _to_frames(self, obs: np.ndarray) -> np.ndarray:
         """``(n, *obs_shape)`` -> ``(n, n_stack, *frame_shape)``."""
-        obs = np.asarray(obs).reshape((-1, *self.obs_shape))
-        if self._channels_last:
-            obs = np.moveaxis(obs, -1, 1)
+        if not self._channels_last:
+            return np.reshape(obs, (-1, self.n_stack, *self.frame_shape))
+        obs = np.moveaxis(np.reshape(obs, (-1, *self.obs_shape)), -1, 1)
         return obs.reshape((obs.shape[0], self.n_stack, *self.frame_shape))
 
     def _from_frames(self, frames: np.ndarray) -> np.ndarray:
@@ -184,14 +247,18 @@ class FrameReplayBuffer(ReplayBuffer):
         self.dones = np.zeros(shape, dtype=np.float32)
         self.timeouts = np.zeros(shape, dtype=np.float32)
         # The previous next_obs of each env (to recognise obs_t+1 == next_obs_t), and whether it ended an episode.
-        self._last_ptr = np.full(self.n_envs, -1, dtype=np.int64)
-        self._last_start = np.zeros(self.n_envs, dtype=np.int64)
-        self._last_done = np.ones(self.n_envs, dtype=bool)
+        self._last_ptr = [-1] * self.n_envs
+        self._last_start = [0] * self.n_envs
+        self._last_done = [True] * self.n_envs
+        self._build_word_views()
+        frame_bytes = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+        self._last_next = np.zeros((self.n_envs, self.n_stack, frame_bytes), dtype=np.uint8).view(self._word)
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickle (save_replay_buffer) only the written part of the frame log: a 1M-capacity Atari
         # buffer saved after a short run is then megabytes, not 7 GB of zeros.
         state = self.__dict__.copy()
+        state.pop("_log_words", None)
         if self.frames is not None:
             state["frames"] = self.frames[: int(min(self.log_count.max(), self.log_capacity))]
         return state
@@ -202,43 +269,45 @@ class FrameReplayBuffer(ReplayBuffer):
         if frames is not None and frames.shape[0] < self.log_capacity:
             self.frames = np.zeros((self.log_capacity, *frames.shape[1:]), dtype=frames.dtype)
             self.frames[: frames.shape[0]] = frames
+        if self.frames is not None:
+            self._build_word_views()
 
-    def _append(self, env: int, frames: np.ndarray) -> int:
-        """Append frames to the env's log; return the position of the last one."""
-        for frame in frames:
-            self.frames[self.log_count[env] % self.log_capacity, env] = frame
-            self.log_count[env] += 1
-        return int(self.log_count[env] - 1)
+    def _words(self, obs: np.ndarray) -> np.ndarray:
+        """Observations ``(n_envs, *obs_shape)`` as raw frame words ``(n_envs, n_stack, W)``."""
+        if self._channels_last:
+            obs = self._to_frames(obs)
+        frames = np.ascontiguousarray(obs, dtype=self.frame_dtype).reshape(self.n_envs, self.n_stack, -1)
+        return frames.view(np.uint8).view(self._word)
 
-    def _append_stack(self, env: int, stack: np.ndarray) -> tuple[int, int]:
-        """Append a whole stack (its leading all-zero frames become padding); return (ptr, start)."""
-        lead = 0
-        while lead < self.n_stack - 1 and not stack[lead].any():
-            lead += 1
-        ptr = self._append(env, stack[lead:])
-        return ptr, ptr - (self.n_stack - 1 - lead)
-
-    def _stack_equals(self, env: int, ptr: int, start: int, stack: np.ndarray) -> bool:
-        if ptr < 0 or ptr < self.log_count[env] - self.log_capacity + self.n_stack:
-            return False
-        rebuilt = self._gather_frames(np.array([env]), np.array([ptr]), np.array([start]))[0]
-        return bool(np.array_equal(rebuilt, stack))
+    def _build_word_views(self) -> None:
+        # Not pickled (a view would be saved as a copy): rebuilt after allocation and unpickling.
+        frame_bytes = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+        self._word = np.uint64 if frame_bytes % 8 == 0 else np.uint8
+        self._log_words = self.frames.reshape(self.log_capacity, self.n_envs, -1).view(np.uint8).view(self._word)
 
     def _store(self, pos: int, obs: np.ndarray, next_obs: np.ndarray) -> None:
-        obs_frames, next_frames = self._to_frames(obs), self._to_frames(next_obs)
+        """Append what is new in (obs, next_obs) to each env's frame log (compiled, per env).
+
+        obs is reused when it equals the env's previous next_obs (same episode, exact compare);
+        next_obs appends only its newest frame when it is obs shifted by one frame. Anything
+        else is appended whole, leading all-zero frames becoming padding.
+        """
+        obs_frames, next_frames, log = self._words(obs), self._words(next_obs), self._log_words
         for env in range(self.n_envs):
-            stack, next_stack = obs_frames[env], next_frames[env]
-            # obs: usually the previous next_obs of this env (same episode), else stored anew
-            if not self._last_done[env] and self._stack_equals(env, self._last_ptr[env], self._last_start[env], stack):
-                ptr, start = int(self._last_ptr[env]), int(self._last_start[env])
-            else:
-                ptr, start = self._append_stack(env, stack)
+            ptr, start, next_ptr, next_start, count = _store_env(
+                log,
+                env,
+                int(self.log_count[env]),
+                self.log_capacity,
+                obs_frames[env],
+                next_frames[env],
+                self._last_next[env],
+                not self._last_done[env],
+                self._last_ptr[env],
+                self._last_start[env],
+            )
+            self.log_count[env] = count
             self.obs_ptr[pos, env], self.obs_start[pos, env] = ptr, start
-            # next_obs: usually obs shifted by one frame (frame stacking): append its newest frame only
-            if ptr == self.log_count[env] - 1 and np.array_equal(next_stack[:-1], stack[1:]):
-                next_ptr, next_start = self._append(env, next_stack[-1:]), start
-            else:
-                next_ptr, next_start = self._append_stack(env, next_stack)
             self.next_ptr[pos, env], self.next_start[pos, env] = next_ptr, next_start
             self._last_ptr[env], self._last_start[env] = next_ptr, next_start
 
@@ -255,10 +324,10 @@ class FrameReplayBuffer(ReplayBuffer):
             self._allocate()
         pos = self.pos
         self._store(pos, obs, next_obs)
-        self.actions[pos] = np.asarray(action).reshape((self.n_envs, self.action_dim))
+        self.actions[pos] = np.reshape(action, (self.n_envs, self.action_dim))
         self.rewards[pos] = reward
         self.dones[pos] = done
-        self._last_done[:] = np.asarray(done, dtype=bool).reshape(-1)
+        self._last_done = np.asarray(done, dtype=bool).reshape(-1).tolist()
         if self.handle_timeout_termination:
             self.timeouts[pos] = [info.get("TimeLimit.truncated", False) for info in infos]
         self._after_add(pos)

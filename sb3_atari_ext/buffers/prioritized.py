@@ -125,8 +125,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
 
     def _after_add(self, pos: int) -> None:
         # New transitions get the maximal priority so each is replayed at least once (Alg. 1 l. 6).
-        flat = pos * self.n_envs + np.arange(self.n_envs)
-        self.tree.update(flat, np.full(self.n_envs, self.max_priority**self.alpha))
+        self.tree.set_range(pos * self.n_envs, self.n_envs, self.max_priority**self.alpha)
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]

@@ -36,6 +36,27 @@ def _update(sums, mins, offsets, branching, depth, indices, priorities):  # prag
 
 
 @njit(cache=True, nogil=True)
+def _set_range(sums, mins, offsets, branching, depth, first, count, priority):  # pragma: no cover - compiled
+    for node in range(first, first + count):
+        sums[node] = priority
+        mins[node] = priority if priority > 0.0 else np.inf
+    lo, hi = first, first + count - 1
+    for level in range(1, depth + 1):
+        lo //= branching
+        hi //= branching
+        for node in range(lo, hi + 1):
+            child = offsets[level - 1] + node * branching
+            total = 0.0
+            smallest = np.inf
+            for c in range(child, child + branching):
+                total += sums[c]
+                if mins[c] < smallest:
+                    smallest = mins[c]
+            sums[offsets[level] + node] = total
+            mins[offsets[level] + node] = smallest
+
+
+@njit(cache=True, nogil=True)
 def _find(sums, offsets, branching, depth, values, out):  # pragma: no cover - compiled
     for i in range(values.shape[0]):
         value = values[i]
@@ -108,6 +129,10 @@ class SumTree:
         if not np.isfinite(priorities).all() or priorities.min() < 0:
             raise ValueError("SumTree priorities must be finite and >= 0")
         _update(self._sums, self._mins, self._offsets, self.BRANCHING, self._depth, indices, priorities)
+
+    def set_range(self, first: int, count: int, priority: float) -> None:
+        """Set ``count`` consecutive leaves from ``first`` to one trusted priority (the add path)."""
+        _set_range(self._sums, self._mins, self._offsets, self.BRANCHING, self._depth, first, count, float(priority))
 
     def find(self, values: np.ndarray) -> np.ndarray:
         """Leaf index for each prefix-sum value: the leaf i with cumsum[i-1] <= v < cumsum[i].
