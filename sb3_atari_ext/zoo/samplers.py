@@ -30,6 +30,22 @@ def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
     return hyperparams
 
 
+def _sample_q_learning(trial: Any) -> dict[str, Any]:
+    """The search space shared by ``ddqn_prio`` and ``split_q`` (raw trial parameters)."""
+    return {
+        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
+        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
+        "train_freq": trial.suggest_int("train_freq", 1, 10),
+        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
+        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
+        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
+        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
+        "beta": trial.suggest_float("beta", 0.2, 1.0),
+        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+    }
+
+
 def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
     """Search space of ``ddqn_prio``.
 
@@ -40,17 +56,8 @@ def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_
     - network: ``net_arch`` {small: 64-64, medium: 256-256, big: 512}; ``dueling`` {False, True}
     """
     params = {
-        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
-        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
-        "train_freq": trial.suggest_int("train_freq", 1, 10),
-        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
-        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
-        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
-        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
-        "beta": trial.suggest_float("beta", 0.2, 1.0),
+        **_sample_q_learning(trial),
         "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
-        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
         "dueling": trial.suggest_categorical("dueling", [False, True]),
     }
     hyperparams = convert_ddqn_prio_params(params)
@@ -80,16 +87,7 @@ def sample_split_q_params(trial: Any, n_actions: int, n_envs: int, additional_ar
     - ``bootstrap``: {per_stream, joint}
     """
     params = {
-        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
-        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
-        "train_freq": trial.suggest_int("train_freq", 1, 10),
-        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
-        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
-        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
-        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
-        "beta": trial.suggest_float("beta", 0.2, 1.0),
-        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+        **_sample_q_learning(trial),
         "reward_weight": trial.suggest_float("reward_weight", 0.1, 100.0, log=True),
         "punish_weight": trial.suggest_float("punish_weight", 0.1, 100.0, log=True),
         "reward_memory": trial.suggest_float("reward_memory", 0.1, 1.0),

@@ -25,6 +25,13 @@ def enjoy(zoo, *args, **kwargs):
     return zoo("-m", "rl_zoo3.enjoy", *args, **kwargs)
 
 
+def optimize_one_trial(zoo, algo):
+    """``--optimize`` for one quick random trial on CartPole (the algorithm's registered sampler)."""
+    optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
+    evaluation = ["--n-evaluations", "1", "--eval-episodes", "2", "-params", "learning_starts:100"]
+    return train(zoo, "--algo", algo, "--env", "CartPole-v1", "-n", "300", *optimize, *evaluation)
+
+
 def model_path(folder: Path, algo: str, env: str, run_id: int = 1) -> Path:
     return folder / "logs" / algo / f"{env}_{run_id}" / f"{env}.zip"
 
@@ -171,23 +178,7 @@ def test_example_plugin_is_found_by_rl_zoo(zoo):
     result = enjoy(zoo, "--algo", "ddqn_nstep3", "--env", "CartPole-v1", "-f", "logs", "-n", "100", "--no-render")
     assert "Loading" in result.stdout
     # --optimize uses the sampler the plugin registered
-    optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
-    result = train(
-        zoo,
-        "--algo",
-        "ddqn_nstep3",
-        "--env",
-        "CartPole-v1",
-        "-n",
-        "300",
-        *optimize,
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "2",
-        "-params",
-        "learning_starts:100",
-    )
+    result = optimize_one_trial(zoo, "ddqn_nstep3")
     assert "Number of finished trials:" in result.stdout and "n_steps" in result.stdout
 
 
@@ -313,21 +304,5 @@ def test_split_q_bad_memory_is_a_clear_error(zoo):
 
 
 def test_split_q_optimize_uses_its_sampler(zoo):
-    optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
-    result = train(
-        zoo,
-        "--algo",
-        "split_q",
-        "--env",
-        "CartPole-v1",
-        "-n",
-        "300",
-        *optimize,
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "2",
-        "-params",
-        "learning_starts:100",
-    )
+    result = optimize_one_trial(zoo, "split_q")
     assert "Number of finished trials:" in result.stdout and "punish_memory" in result.stdout
