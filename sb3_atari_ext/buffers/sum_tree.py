@@ -15,45 +15,46 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _refresh(sums, mins, offsets, branching, level, node):  # pragma: no cover - compiled
+    """Recompute inner node ``node`` of ``level`` from its children (sum and minimum)."""
+    first = offsets[level - 1] + node * branching
+    total = 0.0
+    smallest = np.inf
+    for child in range(first, first + branching):
+        total += sums[child]
+        if mins[child] < smallest:
+            smallest = mins[child]
+    sums[offsets[level] + node] = total
+    mins[offsets[level] + node] = smallest
+
+
+@njit(cache=True, nogil=True)
+def _set_leaf(sums, mins, node, priority):  # pragma: no cover - compiled
+    sums[node] = priority
+    # Leaves of priority 0 are never sampled: keep them out of the minimum (IS-weight normalizer).
+    mins[node] = priority if priority > 0.0 else np.inf
+
+
+@njit(cache=True, nogil=True)
 def _update(sums, mins, offsets, branching, depth, indices, priorities):  # pragma: no cover - compiled
     for i in range(indices.shape[0]):
         node = indices[i]
-        p = priorities[i]
-        sums[node] = p
-        # Leaves of priority 0 are never sampled: keep them out of the minimum (IS-weight normalizer).
-        mins[node] = p if p > 0.0 else np.inf
+        _set_leaf(sums, mins, node, priorities[i])
         for level in range(1, depth + 1):
             node //= branching
-            first = offsets[level - 1] + node * branching
-            total = 0.0
-            smallest = np.inf
-            for child in range(first, first + branching):
-                total += sums[child]
-                if mins[child] < smallest:
-                    smallest = mins[child]
-            sums[offsets[level] + node] = total
-            mins[offsets[level] + node] = smallest
+            _refresh(sums, mins, offsets, branching, level, node)
 
 
 @njit(cache=True, nogil=True)
 def _set_range(sums, mins, offsets, branching, depth, first, count, priority):  # pragma: no cover - compiled
     for node in range(first, first + count):
-        sums[node] = priority
-        mins[node] = priority if priority > 0.0 else np.inf
+        _set_leaf(sums, mins, node, priority)
     lo, hi = first, first + count - 1
-    for level in range(1, depth + 1):
+    for level in range(1, depth + 1):  # each ancestor of the range once
         lo //= branching
         hi //= branching
         for node in range(lo, hi + 1):
-            child = offsets[level - 1] + node * branching
-            total = 0.0
-            smallest = np.inf
-            for c in range(child, child + branching):
-                total += sums[c]
-                if mins[c] < smallest:
-                    smallest = mins[c]
-            sums[offsets[level] + node] = total
-            mins[offsets[level] + node] = smallest
+            _refresh(sums, mins, offsets, branching, level, node)
 
 
 @njit(cache=True, nogil=True)

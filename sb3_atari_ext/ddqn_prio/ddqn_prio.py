@@ -214,6 +214,8 @@ class DDQNPrio(DQN):
 
     def _sample_action(self, *args: Any, **kwargs: Any) -> Any:
         # Noise stays on while collecting experience (SB3 acts in eval mode); off in evaluation.
+        if not self._noisy:  # no module walk per env step for ordinary networks
+            return super()._sample_action(*args, **kwargs)
         with noisy_exploration(self.policy):
             return super()._sample_action(*args, **kwargs)
 
