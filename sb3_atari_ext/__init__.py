@@ -10,6 +10,7 @@ from sb3_atari_ext.version import __version__
 _LAZY = {
     "DDQNPrio": "sb3_atari_ext.ddqn_prio",
     "SplitQ": "sb3_atari_ext.split_q",
+    "A3C": "sb3_atari_ext.a3c",
     "FrameReplayBuffer": "sb3_atari_ext.buffers",
     "PrioritizedReplayBuffer": "sb3_atari_ext.buffers",
     "SumTree": "sb3_atari_ext.buffers",

@@ -23,11 +23,13 @@ def hyperparams_dir() -> Path:
 
 @hookimpl
 def register_algorithms(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.a3c import A3C
     from sb3_atari_ext.ddqn_prio import DDQNPrio
     from sb3_atari_ext.split_q import SplitQ
 
     register("ddqn_prio", DDQNPrio)
     register("split_q", SplitQ)
+    register("a3c", A3C)
 
 
 @hookimpl
@@ -42,9 +44,10 @@ def register_policies(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_feature_extractors(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.torch_layers import LstmExtractor, NoisyNatureCNN, TransformerExtractor
+    from sb3_atari_ext.torch_layers import LstmExtractor, NoisyNatureCNN, SmallCNN, TransformerExtractor
 
     register("NoisyNatureCNN", NoisyNatureCNN)
+    register("SmallCNN", SmallCNN)
     register("TransformerExtractor", TransformerExtractor)
     register("LstmExtractor", LstmExtractor)
 
@@ -68,6 +71,13 @@ def register_wrappers(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def register_vec_envs(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.wrappers.envpool import make_envpool_env
+
+    register("envpool", make_envpool_env)
+
+
+@hookimpl
 def register_switch_conditions(register: Callable[..., None]) -> None:
     from sb3_atari_ext.switcher import lives_below, reward_at_least
 
@@ -79,6 +89,7 @@ def register_switch_conditions(register: Callable[..., None]) -> None:
 def register_hyperparams(register: Callable[..., None]) -> None:
     register("ddqn_prio", hyperparams_dir() / "ddqn_prio.yml")
     register("split_q", hyperparams_dir() / "split_q.yml")
+    register("a3c", hyperparams_dir() / "a3c.yml")
 
 
 @hookimpl
@@ -87,3 +98,4 @@ def register_samplers(register: Callable[..., None]) -> None:
 
     register("ddqn_prio", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
     register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)
+    register("a3c", samplers.sample_a3c_params, converter=samplers.convert_a3c_params)

@@ -96,6 +96,30 @@ def register_switch_conditions(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def register_envs(register: Callable[..., None]) -> None:
+    """Register environments with gymnasium: ``register(env_id, entry_point, **spec_kwargs)``.
+
+    ``entry_point`` is a ``"module:callable"`` string (so ``SubprocVecEnv`` workers can import it)
+    or a callable; ``spec_kwargs`` go to ``gymnasium.register`` (``kwargs``,
+    ``max_episode_steps``, ...). The ids are registered when the plugins load, which happens
+    before RL Zoo checks ``--env``: ``rl_zoo3.train --env <env_id>`` then works with no
+    ``--gym-packages``. An id that gymnasium already knows from elsewhere is an error.
+    """
+
+
+@hookspec
+def register_vec_envs(register: Callable[..., None]) -> None:
+    """Register vectorized-env backends: ``register(name, factory)``.
+
+    ``factory(env_id, n_envs, seed, frame_stack, env_wrapper, env_kwargs, monitor_dir)`` returns
+    a ``VecEnv`` producing what RL Zoo's pipeline (``make_vec_env`` + ``env_wrapper`` +
+    ``VecFrameStack``) would, or raises ``sb3_atari_ext.wrappers.envpool.BackendUnavailable``
+    with the reason; RL Zoo then falls back to ``SubprocVecEnv`` and prints the reason. Users
+    pick a backend with ``rl_zoo3.train --vec-env <name>`` or ``vec_env: <name>`` in yaml.
+    """
+
+
+@hookspec
 def register_hyperparams(register: Callable[..., None]) -> None:
     """Register an algorithm's default RL Zoo hyperparameter file: ``register(algo_name, path)``.
 

@@ -52,6 +52,8 @@ KINDS: dict[str, tuple[str, int]] = {
     "wrappers": ("register_wrappers", 1),
     "reward_functions": ("register_reward_functions", 1),
     "switch_conditions": ("register_switch_conditions", 1),
+    "envs": ("register_envs", 1),
+    "vec_envs": ("register_vec_envs", 1),
     "hyperparams": ("register_hyperparams", 1),
     "samplers": ("register_samplers", 1),
 }
@@ -112,7 +114,11 @@ def _check_entry(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, A
         if not Path(value).is_file():
             raise ValueError(f"hyperparameter file for {key[0]!r} does not exist: {value}")
         return
-    if kind in ("reward_functions", "wrappers", "switch_conditions"):
+    if kind == "envs":
+        if not (callable(value) or (isinstance(value, str) and ":" in value)):
+            raise TypeError(f"entry point of env {key[0]!r} must be 'module:callable' or callable, got {value!r}")
+        return
+    if kind in ("reward_functions", "wrappers", "switch_conditions", "vec_envs"):
         if not callable(value):
             raise TypeError(f"{kind[:-1]} {key[-1]!r} must be callable, got {value!r}")
         return
@@ -271,6 +277,28 @@ class Registry:
                 cls.policy_aliases = dict(cls.policy_aliases)
             cls.policy_aliases[alias] = entry.value
         return algos
+
+    def register_envs(self) -> list[str]:
+        """Register every plugin env id with gymnasium (idempotent); returns the ids.
+
+        An id gymnasium already has with another entry point (from outside our plugins) is a
+        :class:`PluginConflictError`.
+        """
+        import gymnasium
+
+        ids = []
+        for (env_id,), entry in self.entries("envs").items():
+            existing = gymnasium.envs.registry.get(env_id)
+            if existing is not None:
+                if existing.entry_point != entry.value:
+                    raise PluginConflictError(
+                        f"env {env_id!r} of plugin {entry.plugin!r} ({entry.distribution}) is already registered "
+                        f"with gymnasium by something else (entry point {existing.entry_point!r})"
+                    )
+            else:
+                gymnasium.register(env_id, entry_point=entry.value, **entry.extra)
+            ids.append(env_id)
+        return ids
 
     def describe(self) -> list[dict[str, Any]]:
         """One dict per plugin: distribution, version, hooks and every name it registers."""

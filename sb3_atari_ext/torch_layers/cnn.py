@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
 
@@ -63,3 +64,34 @@ class FrameStem(nn.Module):
         batch, channels, height, width = observations.shape
         frames = observations.reshape(batch * channels // self.frame_channels, self.frame_channels, height, width)
         return self.cnn(frames).reshape(batch, channels // self.frame_channels, self.out_dim)
+
+
+class SmallCNN(BaseFeaturesExtractor):
+    """The two-layer Atari CNN of Mnih et al. 2013 / seed 003's A3C-LSTM: 16 8x8/4, 32 4x4/2.
+
+    As an SB3 feature extractor (``features_extractor_class: SmallCNN``) it returns the flattened
+    conv output (2,592 values for 84x84), which seed 003 feeds straight into a 512-unit LSTM
+    (``lstm_hidden_size: 512``); ``features_dim`` adds a linear layer + ReLU of that size instead.
+
+    :param observation_space: channel-first image stack
+    :param features_dim: size of an optional linear layer (``0``: none, the seed's network)
+    :param normalized_image: observations are already in [0, 1]
+    """
+
+    def __init__(self, observation_space: spaces.Box, features_dim: int = 0, normalized_image: bool = False) -> None:
+        channels, height, width = check_stacked_images(observation_space, "SmallCNN", 1)
+        cnn = nn.Sequential(
+            nn.Conv2d(channels, 16, kernel_size=8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, kernel_size=4, stride=2),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with th.no_grad():
+            n_flat = int(cnn(th.zeros(1, channels, height, width)).shape[1])
+        super().__init__(observation_space, features_dim or n_flat)
+        self.cnn = cnn
+        self.linear = nn.Sequential(nn.Linear(n_flat, features_dim), nn.ReLU()) if features_dim else nn.Identity()
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        return self.linear(self.cnn(observations))

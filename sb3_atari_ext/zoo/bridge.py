@@ -13,6 +13,11 @@ changes them **in place** and is tested against the pinned version:
   uses the plugin's default yaml when no ``--conf-file`` is given, checks hyperparameters before
   anything is built (``ValueError`` naming key, value and file), stops cleanly on SIGTERM/Ctrl-C
   (the model is then saved as usual) and turns a non-finite loss into a clear error message.
+  Vectorized-env backends registered with ``register_vec_envs`` (``envpool``) become choices of
+  ``--vec-env`` and values of a ``vec_env`` yaml key; ``create_envs`` builds them, and falls
+  back to ``SubprocVecEnv`` with the reason printed when the backend cannot build the env.
+- plugin env ids (``register_envs``) are registered with gymnasium when ``rl_zoo3.utils`` loads,
+  before RL Zoo checks ``--env``.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ def patch_utils(utils: ModuleType) -> None:
         return original_wrapper(_resolve_wrappers(hyperparams, key), key)
 
     utils.get_wrapper_class = get_wrapper_class
+    registry.register_envs()
 
 
 def _resolve_wrappers(hyperparams: dict[str, Any], key: str) -> dict[str, Any]:
@@ -116,6 +122,102 @@ def patch_exp_manager(module: ModuleType) -> None:
     manager.__init__ = _wrap_init(manager.__init__)
     manager._preprocess_hyperparams = _wrap_preprocess(manager._preprocess_hyperparams)
     manager.learn = _wrap_learn(manager.learn)
+    manager.create_envs = _wrap_create_envs(manager.create_envs)
+    _extend_vec_env_choices()
+
+
+BUILTIN_VEC_ENVS = ("dummy", "subproc")
+
+
+def _vec_env_backends() -> list[str]:
+    return [*BUILTIN_VEC_ENVS, *sorted(get_registry().names("vec_envs"))]
+
+
+def _extend_vec_env_choices() -> None:
+    """Add the registered backends to the ``--vec-env`` choices of ``rl_zoo3.train``'s parser.
+
+    The parser is built inside ``rl_zoo3.train.train()`` with ``choices=["dummy", "subproc"]``;
+    only an ``add_argument`` call with exactly that option and those choices is changed.
+    """
+    import argparse
+
+    original = argparse.ArgumentParser.add_argument
+    if getattr(original, PATCHED, False):
+        return
+
+    @functools.wraps(original)
+    def add_argument(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if "--vec-env" in args and list(kwargs.get("choices") or ()) == list(BUILTIN_VEC_ENVS):
+            kwargs["choices"] = _vec_env_backends()
+        return original(self, *args, **kwargs)
+
+    setattr(add_argument, PATCHED, True)
+    argparse.ArgumentParser.add_argument = add_argument
+
+
+def _wrapper_spec(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """RL Zoo's ``env_wrapper`` yaml value as ``[(name, kwargs), ...]``."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    spec = []
+    for item in items:
+        if isinstance(item, dict):
+            ((name, kwargs),) = item.items()
+        else:
+            name, kwargs = item, {}
+        spec.append((name if isinstance(name, str) else f"{name.__module__}.{name.__qualname__}", dict(kwargs or {})))
+    return spec
+
+
+def _select_vec_env(self: Any, hyperparams: dict[str, Any]) -> None:
+    """``--vec-env`` (when not the default ``dummy``) wins over the yaml's ``vec_env`` key."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    from_yaml = hyperparams.pop("vec_env", None)
+    cli = getattr(self, "_sb3_atari_vec_env", "dummy")
+    backend = cli if cli != "dummy" or from_yaml is None else from_yaml
+    if backend not in _vec_env_backends():
+        raise ValueError(f"unknown vec_env {backend!r} in {self.config}; known: {', '.join(_vec_env_backends())}")
+    self._sb3_atari_vec_env = backend
+    self._sb3_atari_env_wrapper = _wrapper_spec(hyperparams.get("env_wrapper"))
+    if backend in BUILTIN_VEC_ENVS and self.default_vec_env_cls is None:
+        self.vec_env_class = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}[backend]
+
+
+def _wrap_create_envs(original: Any) -> Any:
+    @functools.wraps(original)
+    def create_envs(self: Any, n_envs: int, eval_env: bool = False, no_log: bool = False) -> Any:
+        from stable_baselines3.common.vec_env import SubprocVecEnv
+
+        from sb3_atari_ext.wrappers.envpool import BackendUnavailable
+
+        backend = getattr(self, "_sb3_atari_vec_env", "dummy")
+        if backend in BUILTIN_VEC_ENVS:
+            return original(self, n_envs, eval_env, no_log)
+        factory = get_registry().get("vec_envs", backend)
+        try:
+            env = factory(
+                self.env_name.gym_id,
+                n_envs,
+                self.seed,
+                self.frame_stack,
+                self._sb3_atari_env_wrapper,
+                self.eval_env_kwargs if eval_env else self.env_kwargs,
+                None if eval_env or no_log else self.save_path,
+            )
+        except BackendUnavailable as exc:
+            print(f"sb3_atari_ext: vec_env {backend!r} unavailable: {exc}. Falling back to SubprocVecEnv.")
+            self._sb3_atari_vec_env = "subproc"
+            self.vec_env_class = SubprocVecEnv
+            return original(self, n_envs, eval_env, no_log)
+        if self.verbose > 0 and not eval_env:
+            print(f"sb3_atari_ext: {n_envs} envs on the {backend} backend ({type(env).__name__})")
+        if self.vec_env_wrapper is not None:
+            env = self.vec_env_wrapper(env)
+        return self._maybe_normalize(env, eval_env)
+
+    return create_envs
 
 
 def merge_hyperparams(files: list[Path], algo: str) -> Path:
@@ -145,8 +247,15 @@ def _wrap_init(original: Any) -> Any:
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        if signature.bind(self, *args, **kwargs).arguments.get("config") is not None:
+        bound = signature.bind(self, *args, **kwargs)
+        vec_env = bound.arguments.get("vec_env_type", "dummy")
+        if vec_env not in BUILTIN_VEC_ENVS:  # a registered backend: RL Zoo's own table only knows these
+            if vec_env not in _vec_env_backends():
+                raise ValueError(f"unknown --vec-env {vec_env!r}; known: {', '.join(_vec_env_backends())}")
+            bound.arguments["vec_env_type"] = "dummy"
+        original(*bound.args, **bound.kwargs)
+        self._sb3_atari_vec_env = vec_env
+        if bound.arguments.get("config") is not None:
             return
         files = get_registry().hyperparams_files(self.algo)
         if not files:
@@ -163,6 +272,7 @@ def _wrap_preprocess(original: Any) -> Any:
 
     @functools.wraps(original)
     def _preprocess_hyperparams(self: Any, hyperparams: dict[str, Any]) -> Any:
+        _select_vec_env(self, hyperparams)
         result = original(self, hyperparams)
         from rl_zoo3.utils import ALGOS
 
