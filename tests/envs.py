@@ -39,3 +39,24 @@ class BlindCliffwalk(gym.Env):
     def optimal_q(self, gamma: float) -> np.ndarray:
         """Q*(s_i, correct action) = gamma^(n-1-i)."""
         return gamma ** np.arange(self.n_states - 1, -1, -1, dtype=np.float64)
+
+
+class Counter(gym.Env):
+    """Reward 1 every step; the observation is the step count. Terminates after ``terminate_at``
+    steps, or is truncated after ``truncate_at`` steps (by a ``TimeLimit`` the test adds)."""
+
+    def __init__(self, terminate_at: int | None = None):
+        self.terminate_at = terminate_at
+        self.observation_space = spaces.Box(0.0, 100.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([0.0], dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        terminated = self.terminate_at is not None and self.t >= self.terminate_at
+        return np.array([float(self.t)], dtype=np.float32), 1.0, terminated, False, {}
