@@ -51,7 +51,9 @@ def test_hidden_state_is_reset_exactly_at_episode_starts_per_env():
     actions = th.zeros(6, dtype=th.long)
     with th.no_grad():
         v_all, lp_all, _ = policy.evaluate_actions(seq, actions, one, starts)
-        v_tail, lp_tail, _ = policy.evaluate_actions(seq[3:], actions[3:], RNNStates(*[tuple(th.zeros_like(t) for t in p) for p in one]), th.zeros(3))
+        v_tail, lp_tail, _ = policy.evaluate_actions(
+            seq[3:], actions[3:], RNNStates(*[tuple(th.zeros_like(t) for t in p) for p in one]), th.zeros(3)
+        )
         v_head, _, _ = policy.evaluate_actions(seq[:3], actions[:3], one, th.zeros(3))
     assert th.allclose(v_all[3:], v_tail, atol=1e-6) and th.allclose(lp_all[3:], lp_tail, atol=1e-6)
     assert th.allclose(v_all[:3], v_head, atol=1e-6)
@@ -118,8 +120,12 @@ def test_value_loss_trains_the_shared_trunk():
 
 def test_learns_cartpole_better_than_random():
     env = cartpole(n_envs=8)
-    kwargs = dict(SMALL, lstm_hidden_size=64, net_arch=dict(pi=[64], vf=[64]), shared_lstm=False, optimizer_class=th.optim.Adam)
-    model = A3C("MlpLstmPolicy", env, n_steps=8, learning_rate=7e-4, ent_coef=0.0, max_grad_norm=0.5, policy_kwargs=kwargs, seed=0)
+    kwargs = dict(
+        SMALL, lstm_hidden_size=64, net_arch=dict(pi=[64], vf=[64]), shared_lstm=False, optimizer_class=th.optim.Adam
+    )
+    model = A3C(
+        "MlpLstmPolicy", env, n_steps=8, learning_rate=7e-4, ent_coef=0.0, max_grad_norm=0.5, policy_kwargs=kwargs, seed=0
+    )
     model.learn(30_000)
     mean_return = np.mean([info["r"] for info in model.ep_info_buffer])
     assert mean_return > 60, mean_return  # a uniform-random policy averages ~22

@@ -25,10 +25,10 @@ def enjoy(zoo, *args, **kwargs):
     return zoo("-m", "rl_zoo3.enjoy", *args, **kwargs)
 
 
-def optimize_one_trial(zoo, algo):
+def optimize_one_trial(zoo, algo, params=("learning_starts:100",)):
     """``--optimize`` for one quick random trial on CartPole (the algorithm's registered sampler)."""
     optimize = ["--optimize", "--n-trials", "1", "--n-jobs", "1", "--sampler", "random", "--pruner", "none"]
-    evaluation = ["--n-evaluations", "1", "--eval-episodes", "2", "-params", "learning_starts:100"]
+    evaluation = ["--n-evaluations", "1", "--eval-episodes", "2", "-params", *params]
     return train(zoo, "--algo", algo, "--env", "CartPole-v1", "-n", "300", *optimize, *evaluation)
 
 
@@ -306,3 +306,67 @@ def test_split_q_bad_memory_is_a_clear_error(zoo):
 def test_split_q_optimize_uses_its_sampler(zoo):
     result = optimize_one_trial(zoo, "split_q")
     assert "Number of finished trials:" in result.stdout and "punish_memory" in result.stdout
+
+
+BREAKOUT = "BreakoutNoFrameskip-v4"
+
+
+def test_a3c_trains_on_envpool_and_enjoy_replays_it(zoo):
+    short = ["-n", "320", "-params", "n_envs:4"]
+    result = train(zoo, "--algo", "a3c", "--env", BREAKOUT, "--vec-env", "envpool", "-f", "logs", *FAST, *short)
+    assert "4 envs on the envpool backend" in result.stdout
+    run = zoo.path / "logs" / "a3c" / f"{BREAKOUT}_1"
+    assert model_path(zoo.path, "a3c", BREAKOUT).is_file() and (run / "envpool.monitor.csv").is_file()
+    config = dict(yaml.unsafe_load((run / BREAKOUT / "config.yml").read_text()))
+    assert config["policy"] == "CnnLstmPolicy" and config["n_steps"] == 5  # our default a3c.yml
+    # enjoy rebuilds RL Zoo's own pipeline (AtariWrapper + VecFrameStack) and carries the LSTM state
+    result = enjoy(zoo, "--algo", "a3c", "--env", BREAKOUT, "-f", "logs", "-n", "300", "--no-render")
+    assert "Loading" in result.stdout
+
+
+def a3c_conf(folder: Path, **entry) -> Path:
+    path = folder / "a3c.yml"
+    path.write_text(yaml.safe_dump({"CartPole-v1": {"policy": "MlpLstmPolicy", "n_envs": 2, "n_timesteps": 1000, **entry}}))
+    return path
+
+
+def test_vec_env_from_yaml_and_fallback_with_a_message(zoo):
+    # the default a3c.yml asks for envpool on Atari; CartPole is not an envpool Atari id -> fallback
+    conf = a3c_conf(zoo.path, vec_env="envpool")
+    result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "--conf-file", str(conf), "-f", "logs", "-n", "64", *FAST)
+    assert "vec_env 'envpool' unavailable" in result.stdout and "Falling back to SubprocVecEnv" in result.stdout
+    assert model_path(zoo.path, "a3c", "CartPole-v1").is_file()
+
+
+def test_unknown_vec_env_is_a_clear_error(zoo):
+    result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "--vec-env", "ray", "-n", "64", check=False)
+    assert result.returncode != 0
+    assert "invalid choice: 'ray'" in result.stderr and "envpool" in result.stderr
+    conf = a3c_conf(zoo.path, vec_env="ray")
+    result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "--conf-file", str(conf), "-n", "64", check=False)
+    assert result.returncode != 0 and "unknown vec_env 'ray'" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a3c_optimize_uses_its_sampler(zoo):
+    result = optimize_one_trial(zoo, "a3c", params=("n_envs:2",))
+    assert "Number of finished trials:" in result.stdout and "lstm_hidden_size" in result.stdout
+    assert "n_steps: 4" in result.stdout or "n_steps_pow" in result.stdout
+
+
+AIRSTRIKER = "retro/Airstriker-Genesis-v0"
+
+
+def test_retro_plugin_trains_a3c_headless_and_replays(zoo):
+    """CI installs plugins/sb3-atari-retro (see .ci/run); no display is set for the subprocesses."""
+    headless = {"DISPLAY": "", "SDL_VIDEODRIVER": "dummy"}
+    result = train(
+        zoo, "--algo", "a3c", "--env", AIRSTRIKER, "-f", "logs", *FAST, "-n", "400", "-params", "n_envs:2", env=headless
+    )
+    assert "sb3_atari_retro" in result.stdout  # its yaml was merged with ours
+    folder = "retro-Airstriker-Genesis-v0"
+    zip_path = zoo.path / "logs" / "a3c" / f"{folder}_1" / f"{folder}.zip"
+    assert zip_path.is_file()
+    config = dict(yaml.unsafe_load((zip_path.parent / folder / "config.yml").read_text()))
+    assert config["env_wrapper"] == ["RetroPreprocessing"] and config["vec_env"] == "subproc"
+    result = enjoy(zoo, "--algo", "a3c", "--env", AIRSTRIKER, "-f", "logs", "-n", "200", "--no-render", env=headless)
+    assert "Loading" in result.stdout
