@@ -39,8 +39,12 @@ def registry():
 
 
 def test_builtin_components_come_through_the_hooks(registry):
-    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ}
+    from sb3_atari_ext import A3C
+    from sb3_atari_ext.wrappers.envpool import make_envpool_env
+
+    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ, "a3c": A3C}
     assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
+    assert registry.names("vec_envs") == {"envpool": make_envpool_env}
     assert [p.name for p in registry.hyperparams_files("ddqn_prio")] == ["ddqn_prio.yml"]
     assert callable(registry.get("samplers", "ddqn_prio"))
 
@@ -135,20 +139,20 @@ def test_policy_alias_is_added_to_its_algorithm_only(registry):
 def test_loading_is_idempotent(registry):
     registry.register_plugin(builtin, "builtin", distribution="sb3-atari-ext")
     registry.load_entry_points([ep("builtin", "sb3_atari_ext.builtin")])
-    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ}
+    assert set(registry.names("algorithms")) == {"ddqn_prio", "split_q", "a3c"}
 
 
 def test_describe_lists_what_each_plugin_registers(registry):
     (info,) = registry.describe()
     assert info["distribution"] == "sb3-atari-ext"
-    assert info["registers"]["algorithms"] == ["ddqn_prio", "split_q"]
+    assert info["registers"]["algorithms"] == ["a3c", "ddqn_prio", "split_q"]
     assert "register_algorithms" in info["hooks"]
 
 
 def test_every_hook_is_documented_in_code_and_readme():
     readme = (ROOT / "README.md").read_text()
     specs = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("register_")]
-    assert len(specs) == 9
+    assert len(specs) == 11
     for spec in specs:
         assert spec.__doc__ and spec.__doc__.strip().startswith("Register"), spec.__name__
         assert f"`{spec.__name__}" in readme, f"README does not document {spec.__name__}"
@@ -174,3 +178,27 @@ def test_hyperparams_of_one_algorithm_from_two_plugins_merge_and_clash_clearly(r
     with pytest.raises(PluginConflictError, match="'CartPole-v1' are defined twice") as info:
         merge_hyperparams([*files, clash], "ddqn_prio")
     assert "ddqn_prio.yml" in str(info.value) and "clash.yml" in str(info.value)
+
+
+def test_plugin_envs_are_registered_with_gymnasium_and_conflicts_are_errors(registry):
+    import gymnasium as gym
+
+    class EnvPlugin:
+        @hookimpl
+        def register_envs(self, register):
+            register("sb3ext/Chain-v0", "tests.envs:BlindCliffwalk", kwargs={"n_states": 3}, max_episode_steps=10)
+
+    registry.register_plugin(EnvPlugin(), "envs-test")
+    assert "sb3ext/Chain-v0" in registry.register_envs()
+    env = gym.make("sb3ext/Chain-v0")
+    assert env.unwrapped.n_states == 3 and env.spec.max_episode_steps == 10
+    assert "sb3ext/Chain-v0" in registry.register_envs()  # idempotent
+
+    class Clash:
+        @hookimpl
+        def register_envs(self, register):
+            register("CartPole-v1", "tests.envs:BlindCliffwalk")
+
+    registry.register_plugin(Clash(), "clash")
+    with pytest.raises(PluginConflictError, match="CartPole-v1"):
+        registry.register_envs()

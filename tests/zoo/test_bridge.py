@@ -370,3 +370,11 @@ def test_retro_plugin_trains_a3c_headless_and_replays(zoo):
     assert config["env_wrapper"] == ["RetroPreprocessing"] and config["vec_env"] == "subproc"
     result = enjoy(zoo, "--algo", "a3c", "--env", AIRSTRIKER, "-f", "logs", "-n", "200", "--no-render", env=headless)
     assert "Loading" in result.stdout
+
+
+def test_seed003_conf_trains_and_replays(zoo):
+    conf_file = ROOT / "hyperparams" / "seed003" / "a3c_lstm.yml"
+    train(zoo, "--algo", "a3c", "--env", ATARI, "--conf-file", str(conf_file), *FAST, "-n", "160", "-params", "n_envs:4")
+    config = dict(yaml.unsafe_load((zoo.path / "logs" / "a3c" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
+    assert config["n_steps"] == 20 and "lstm_hidden_size=512" in config["policy_kwargs"]
+    enjoy(zoo, "--algo", "a3c", "--env", ATARI, "-f", "logs", "-n", "100", "--no-render")
