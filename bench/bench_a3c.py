@@ -86,7 +86,7 @@ def train_steps_per_second(ours: bool, n_envs: int, steps: int, seed: int, extra
 
 
 def report(name: str, baseline: list[float], ours: list[float], target: float) -> None:
-    ratios = [o / b for o, b in zip(ours, baseline)]
+    ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     print(
         f"{name}: baseline {statistics.median(baseline):,.0f} steps/s, ours {statistics.median(ours):,.0f} steps/s, "
         f"ratio {statistics.median(ratios):.2f}x (runs {', '.join(f'{r:.2f}' for r in ratios)}; target >= {target}x)"
