@@ -6,6 +6,9 @@
 - ``sb3-atari enjoy ARGS``: the same for ``rl_zoo3.enjoy``.
 - ``sb3-atari feature-maps --model PATH --env ENV --out DIR``: PNG images of the last conv
   layer's feature maps (and attention weights of Transformer models) over a few steps of play.
+- ``sb3-atari study --storage URL --study-name NAME [--out FILE.yml] [--plot FILE.png]``: the
+  best trial of an ``rl_zoo3.train --optimize`` study, its hyperparameters as an RL Zoo yaml,
+  parameter importances and a PNG of the optimization history.
 """
 
 from __future__ import annotations
@@ -125,6 +128,19 @@ def _run_zoo(script: str, argv: Sequence[str]) -> int:
     return 0
 
 
+def _cmd_study(args: argparse.Namespace) -> int:
+    from sb3_atari_ext.analysis.study import report
+    from sb3_atari_ext.zoo.optimize import StorageError
+
+    try:
+        report(args.storage, args.study_name, out=args.out, plot=args.plot)
+    except (StorageError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="sb3-atari", description=__doc__.split("\n\n")[0])
@@ -146,6 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     switch.add_argument("--algo", default="ddqn_prio", help="algorithm of both models (default: ddqn_prio)")
     switch.add_argument("--episodes", type=int, default=1)
     switch.add_argument("--seed", type=int, default=0)
+    study = sub.add_parser("study", help="best trial of an Optuna study as an RL Zoo yaml, importances, history plot")
+    study.add_argument("--storage", required=True, help="journal file (logs/<algo>/optuna.log) or database URL")
+    study.add_argument("--study-name", required=True)
+    study.add_argument("--out", default=None, help="yaml to write (default: <study name>.yml)")
+    study.add_argument("--plot", default=None, help="PNG to write (default: the yaml's name with .png)")
     sub.add_parser("train", help="rl_zoo3.train with all plugins (arguments are passed through)", add_help=False)
     sub.add_parser("enjoy", help="rl_zoo3.enjoy with all plugins (arguments are passed through)", add_help=False)
 
@@ -157,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_feature_maps(args)
     if args.command == "switch":
         return _cmd_switch(args)
+    if args.command == "study":
+        return _cmd_study(args)
     return _cmd_plugins(args)
 
 

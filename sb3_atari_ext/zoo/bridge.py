@@ -105,8 +105,10 @@ def _identity(params: dict[str, Any]) -> dict[str, Any]:
 
 def patch_hyperparams_opt(module: ModuleType) -> None:
     """Add plugin samplers and converters to RL Zoo's Optuna tables."""
+    from sb3_atari_ext.zoo.optimize import with_context
+
     for (algo,), entry in get_registry().entries("samplers").items():
-        module.HYPERPARAMS_SAMPLER[algo] = entry.value
+        module.HYPERPARAMS_SAMPLER[algo] = with_context(entry.value)
         module.HYPERPARAMS_CONVERTER[algo] = entry.extra.get("converter") or _identity
 
 
@@ -124,6 +126,9 @@ def patch_exp_manager(module: ModuleType) -> None:
     manager.learn = _wrap_learn(manager.learn)
     manager.create_envs = _wrap_create_envs(manager.create_envs)
     _extend_vec_env_choices()
+    from sb3_atari_ext.zoo import optimize
+
+    optimize.patch(module)  # storages with heartbeats, metrics.yml per trial, sampler context
 
 
 BUILTIN_VEC_ENVS = ("dummy", "subproc")
@@ -191,7 +196,9 @@ def _wrap_create_envs(original: Any) -> Any:
         from stable_baselines3.common.vec_env import SubprocVecEnv
 
         from sb3_atari_ext.wrappers.envpool import BackendUnavailable
+        from sb3_atari_ext.zoo.optimize import trial_n_envs
 
+        n_envs = trial_n_envs(self, n_envs, eval_env, no_log)
         backend = getattr(self, "_sb3_atari_vec_env", "dummy")
         if backend in BUILTIN_VEC_ENVS:
             return original(self, n_envs, eval_env, no_log)

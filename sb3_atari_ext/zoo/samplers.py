@@ -11,6 +11,51 @@ from __future__ import annotations
 from typing import Any
 
 NET_ARCHS = {"small": [64, 64], "medium": [256, 256], "big": [512]}
+IMAGE_NETWORKS = ("cnn", "noisy_cnn", "transformer", "lstm")
+
+
+def _is_image_policy(additional_args: dict[str, Any]) -> bool:
+    """The RL Zoo bridge passes the yaml's policy name; image networks only make sense for Cnn* policies."""
+    return "Cnn" in str(additional_args.get("policy", ""))
+
+
+def _sample_network(trial: Any, noisy: bool = True) -> dict[str, Any]:
+    """Raw parameters of the image network: Nature CNN, noisy CNN head, Transformer or LSTM extractor."""
+    choices = IMAGE_NETWORKS if noisy else tuple(n for n in IMAGE_NETWORKS if n != "noisy_cnn")
+    network = trial.suggest_categorical("network", list(choices))
+    params: dict[str, Any] = {"network": network}
+    if network == "noisy_cnn":
+        params["noisy_sigma"] = trial.suggest_float("noisy_sigma", 0.1, 1.0, log=True)
+    elif network == "transformer":
+        params["transformer_layers"] = trial.suggest_int("transformer_layers", 1, 3)
+        params["transformer_heads"] = trial.suggest_categorical("transformer_heads", [2, 4, 8])
+        params["transformer_width"] = trial.suggest_categorical("transformer_width", [64, 128, 256])
+    elif network == "lstm":
+        params["lstm_hidden_size"] = trial.suggest_categorical("lstm_hidden_size", [128, 256, 512])
+    return params
+
+
+def _network_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """Pop the network's raw parameters from ``params``; return the policy kwargs they mean."""
+    network = params.pop("network", None)
+    if network == "noisy_cnn":
+        return {"noisy": True, "noisy_sigma": params.pop("noisy_sigma")}
+    if network == "transformer":
+        from sb3_atari_ext.torch_layers import TransformerExtractor
+
+        layers, heads, width = (params.pop(f"transformer_{k}") for k in ("layers", "heads", "width"))
+        return {
+            "features_extractor_class": TransformerExtractor,
+            "features_extractor_kwargs": {"n_layers": layers, "n_heads": heads, "d_model": width},
+        }
+    if network == "lstm":
+        from sb3_atari_ext.torch_layers import LstmExtractor
+
+        return {
+            "features_extractor_class": LstmExtractor,
+            "features_extractor_kwargs": {"hidden_size": params.pop("lstm_hidden_size")},
+        }
+    return {}
 
 
 def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -20,9 +65,11 @@ def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
         "gamma": 1 - params.pop("one_minus_gamma"),
         "batch_size": 2 ** params.pop("batch_size_pow"),
     }
+    if "buffer_size_pow" in params:
+        hyperparams["buffer_size"] = 2 ** params.pop("buffer_size_pow")
     net_arch = NET_ARCHS[params.pop("net_arch", "small")]
     dueling = params.pop("dueling", False)
-    hyperparams["policy_kwargs"] = dict(net_arch=net_arch, dueling=dueling)
+    hyperparams["policy_kwargs"] = dict(net_arch=net_arch, dueling=dueling, **_network_kwargs(params))
     hyperparams.update(params)
     if "train_freq" in hyperparams:
         # Keep the update-to-data ratio at 1 (RL Zoo's DQN convention)
@@ -36,6 +83,7 @@ def _sample_q_learning(trial: Any) -> dict[str, Any]:
         "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
         "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
         "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
+        "buffer_size_pow": trial.suggest_int("buffer_size_pow", 13, 18),
         "train_freq": trial.suggest_int("train_freq", 1, 10),
         "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
         "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
@@ -50,16 +98,23 @@ def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_
     """Search space of ``ddqn_prio``.
 
     - ``one_minus_gamma``: [1e-4, 0.03] log; ``learning_rate``: [1e-5, 2e-3] log
-    - ``batch_size``: 2^[5, 8]; ``train_freq``: [1, 10]; ``target_update_interval``: [1, 20000] log
+    - ``batch_size``: 2^[5, 8]; ``buffer_size``: 2^[13, 18] (8k..262k); ``train_freq``: [1, 10];
+      ``target_update_interval``: [1, 20000] log
     - ``exploration_fraction``: [0, 0.5]; ``exploration_final_eps``: [0, 0.2]
-    - PER: ``alpha`` [0.2, 1.0], ``beta`` [0.2, 1.0]; ``n_steps`` {1, 3, 5}
-    - network: ``net_arch`` {small: 64-64, medium: 256-256, big: 512}; ``dueling`` {False, True}
+    - PER: ``alpha`` [0.2, 1.0], ``beta`` (beta0, annealed to 1) [0.2, 1.0]; ``n_steps`` {1, 3, 5}
+    - head: ``net_arch`` {small: 64-64, medium: 256-256, big: 512}; ``dueling`` {False, True}
+    - image policies only (``Cnn*``): ``network`` {cnn: Nature CNN, noisy_cnn: noisy head with
+      ``noisy_sigma`` [0.1, 1.0] log, transformer: ``transformer_layers`` [1, 3],
+      ``transformer_heads`` {2, 4, 8}, ``transformer_width`` {64, 128, 256}, lstm:
+      ``lstm_hidden_size`` {128, 256, 512}}
     """
     params = {
         **_sample_q_learning(trial),
         "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
         "dueling": trial.suggest_categorical("dueling", [False, True]),
     }
+    if _is_image_policy(additional_args):
+        params.update(_sample_network(trial))
     hyperparams = convert_ddqn_prio_params(params)
     trial.set_user_attr("gamma", hyperparams["gamma"])
     trial.set_user_attr("batch_size", hyperparams["batch_size"])
@@ -80,13 +135,15 @@ def convert_split_q_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_split_q_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``split_q``: that of ``ddqn_prio`` (one-step, no dueling) plus the streams.
+    """Search space of ``split_q``: that of ``ddqn_prio`` (one-step, no dueling, no noisy head) plus the streams.
 
     - ``reward_weight``, ``punish_weight``: [0.1, 100] log (the range explored by Lin et al.)
     - ``reward_memory``, ``punish_memory``: [0.1, 1.0]
     - ``bootstrap``: {per_stream, joint}
+    - image policies only: ``network`` {cnn, transformer, lstm} as for ``ddqn_prio``
     """
     params = {
+        **(_sample_network(trial, noisy=False) if _is_image_policy(additional_args) else {}),
         **_sample_q_learning(trial),
         "reward_weight": trial.suggest_float("reward_weight", 0.1, 100.0, log=True),
         "punish_weight": trial.suggest_float("punish_weight", 0.1, 100.0, log=True),
@@ -107,17 +164,20 @@ def convert_a3c_params(params: dict[str, Any]) -> dict[str, Any]:
         "n_steps": 2 ** params.pop("n_steps_pow"),
         "policy_kwargs": {"lstm_hidden_size": params.pop("lstm_hidden_size")},
     }
+    if "n_envs_pow" in params:
+        hyperparams["n_envs"] = 2 ** params.pop("n_envs_pow")
     hyperparams.update(params)
     return hyperparams
 
 
 def sample_a3c_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``a3c`` (the env count stays the yaml's ``n_envs``).
+    """Search space of ``a3c``.
 
     - ``n_steps`` (t_max): 2^[2, 6] = 4..64; ``one_minus_gamma``: [1e-4, 0.03] log
     - ``learning_rate``: [1e-4, 1e-2] log (the A3C paper's LogUniform range)
     - ``ent_coef``: [1e-4, 0.05] log; ``vf_coef``: [0.1, 1.0]; ``gae_lambda``: [0.9, 1.0]
     - ``max_grad_norm``: [0.5, 40] log; ``lstm_hidden_size``: {64, 128, 256, 512}
+    - ``n_envs``: 2^[2, 5] = 4..32 (under RL Zoo the bridge builds that many envs for the trial)
     """
     params: dict[str, Any] = {
         "n_steps_pow": trial.suggest_int("n_steps_pow", 2, 6),
@@ -128,6 +188,7 @@ def sample_a3c_params(trial: Any, n_actions: int, n_envs: int, additional_args: 
         "gae_lambda": trial.suggest_float("gae_lambda", 0.9, 1.0),
         "max_grad_norm": trial.suggest_float("max_grad_norm", 0.5, 40.0, log=True),
         "lstm_hidden_size": trial.suggest_categorical("lstm_hidden_size", [64, 128, 256, 512]),
+        "n_envs_pow": trial.suggest_int("n_envs_pow", 2, 5),
     }
     hyperparams = convert_a3c_params(params)
     trial.set_user_attr("gamma", hyperparams["gamma"])

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Services the test suite uses for real: a PostgreSQL server on 127.0.0.1:5432 (distributed
+# Optuna tests) with the role/database of SB3_ATARI_TEST_POSTGRES's default URL. Idempotent;
+# needs root (apt-get, pg_ctlcluster) the first time on a machine without PostgreSQL.
+set -euo pipefail
+if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+fi
+version="$(ls /usr/lib/postgresql | sort -V | tail -1)"
+if ! pg_lsclusters -h | grep -q "^${version} main"; then
+    pg_createcluster "${version}" main >/dev/null
+fi
+if ! pg_lsclusters -h | grep -q "^${version} main .* online"; then
+    pg_ctlcluster "${version}" main start
+fi
+for _ in $(seq 1 30); do
+    su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" && break
+    sleep 1
+done
+su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='sb3atari'\"" | grep -q 1 ||
+    su postgres -c "psql -q -c \"CREATE ROLE sb3atari LOGIN PASSWORD 'sb3atari' CREATEDB\""
+su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='sb3atari_test'\"" | grep -q 1 ||
+    su postgres -c "psql -q -c \"CREATE DATABASE sb3atari_test OWNER sb3atari\""
+echo "PostgreSQL ${version} on 127.0.0.1:5432, database sb3atari_test"
