@@ -2,9 +2,11 @@
 
 Each worker is the same ``rl_zoo3.train --algo ddqn_prio --optimize`` command (CartPole, random
 sampler, no pruner, one torch thread) against one study in a real PostgreSQL server (start it
-with ``scripts/test-services.sh``). Throughput is counted from the trials' own start and end
-times in the database (first start to last end), so process start-up is not counted; the wall
-time of the whole command is printed too. The 1-worker and 2-worker runs alternate.
+with ``scripts/test-services.sh``). Both runs play the same trials: one fixed list of
+hyperparameter sets (drawn once from the ``ddqn_prio`` sampler) is enqueued in each study, so
+trial costs do not differ between the runs. Throughput is counted from the trials' own start
+and end times in the database (first start to last end), so process start-up is not counted;
+the wall time of the whole command is printed too. The 1-worker and 2-worker runs alternate.
 
     python bench/bench_optuna_workers.py --trials 4 --steps 3000 --repeats 2
 """
@@ -24,9 +26,26 @@ import optuna
 URL = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:sb3atari@127.0.0.1:5432/sb3atari_test")
 
 
-def run_workers(n_workers: int, trials: int, steps: int) -> tuple[float, float]:
+def trial_params(n: int) -> list[dict]:
+    """``n`` raw parameter sets of the ``ddqn_prio`` sampler (seeded)."""
+    from sb3_atari_ext.zoo.samplers import sample_ddqn_prio_params
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    params = []
+    for _ in range(n):
+        trial = study.ask()
+        sample_ddqn_prio_params(trial, 2, 1, {})
+        params.append(dict(trial.params))
+    return params
+
+
+def run_workers(n_workers: int, params: list[dict], steps: int) -> tuple[float, float]:
     """(trials/hour from the database's timestamps, wall seconds of the whole run)."""
     name = f"bench-{n_workers}w-{uuid.uuid4().hex[:8]}"
+    trials = len(params)
+    study = optuna.create_study(storage=URL, study_name=name, direction="maximize")
+    for p in params:
+        study.enqueue_trial(p)
     cmd = [
         sys.executable, "-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", str(steps),
         "--optimize", "--n-trials", str(trials // n_workers), "--n-jobs", "1", "--sampler", "random",
@@ -53,13 +72,14 @@ def main() -> None:
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     one, two = [], []
+    params = trial_params(args.trials)
     for repeat in range(args.repeats):
-        rate, wall = run_workers(1, args.trials, args.steps)
+        rate, wall = run_workers(1, params, args.steps)
         one.append(rate)
-        print(f"run {repeat}: 1 worker  {rate:7.1f} trials/hour (wall {wall:.1f} s)")
-        rate, wall = run_workers(2, args.trials, args.steps)
+        print(f"run {repeat}: 1 worker  {rate:7.1f} trials/hour (wall {wall:.1f} s)", flush=True)
+        rate, wall = run_workers(2, params, args.steps)
         two.append(rate)
-        print(f"run {repeat}: 2 workers {rate:7.1f} trials/hour (wall {wall:.1f} s)")
+        print(f"run {repeat}: 2 workers {rate:7.1f} trials/hour (wall {wall:.1f} s)", flush=True)
     ratios = [b / a for a, b in zip(one, two, strict=True)]
     print(
         f"trials/hour: 1 worker {statistics.median(one):.1f}, 2 workers {statistics.median(two):.1f}, "

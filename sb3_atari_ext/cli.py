@@ -9,6 +9,10 @@
 - ``sb3-atari study --storage URL --study-name NAME [--out FILE.yml] [--plot FILE.png]``: the
   best trial of an ``rl_zoo3.train --optimize`` study, its hyperparameters as an RL Zoo yaml,
   parameter importances and a PNG of the optimization history.
+- ``sb3-atari evaluate --algo A --env E -f logs/ [--episodes N] [--json]``: the trained agent and a
+  uniform-random agent on the same seeds, with the human-normalized score.
+- ``sb3-atari report -f logs/ --out DIR``: PNG plots of all runs, a gameplay GIF, ``index.html``.
+- ``sb3-atari dashboard --logs logs/ [--port 5000] [--storage URL]``: the Dash dashboard.
 """
 
 from __future__ import annotations
@@ -141,6 +145,60 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from sb3_atari_ext.analysis.evaluate import evaluate, format_table
+
+    if args.episodes < 1:
+        print("error: --episodes must be >= 1", file=sys.stderr)
+        return 2
+    import contextlib
+
+    try:
+        # RL Zoo prints while building envs ("Stacking 4 frames"): keep stdout for the JSON document
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            result = evaluate(
+                args.algo,
+                args.env,
+                args.folder,
+                episodes=args.episodes,
+                seed=args.seed,
+                deterministic=args.deterministic,
+                exp_id=args.exp_id,
+                show_progress=not args.json,
+            )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sb3_atari_ext.analysis.report import write_report
+
+    try:
+        written = write_report(args.folder, args.out, gif_frames=args.gif_frames)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {len(written['images'])} plots{' and gameplay.gif' if written.get('gif_frames') else ''}"
+        f" and index.html to {args.out}"
+    )
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from sb3_atari_ext.dashboard.app import serve
+
+    try:
+        serve(args.logs, port=args.port, host=args.host, storage=args.storage)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="sb3-atari", description=__doc__.split("\n\n")[0])
@@ -167,6 +225,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     study.add_argument("--study-name", required=True)
     study.add_argument("--out", default=None, help="yaml to write (default: <study name>.yml)")
     study.add_argument("--plot", default=None, help="PNG to write (default: the yaml's name with .png)")
+    ev = sub.add_parser("evaluate", help="trained agent vs uniform-random agent on the same seeds, human-normalized score")
+    ev.add_argument("--algo", required=True)
+    ev.add_argument("--env", required=True)
+    ev.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder (default: logs)")
+    ev.add_argument("--exp-id", type=int, default=0, help="run id (default: the latest)")
+    ev.add_argument("--episodes", type=int, default=10)
+    ev.add_argument("--seed", type=int, default=0, help="episode i uses seed + i, for both agents")
+    ev.add_argument("--deterministic", action="store_true", help="greedy actions for the trained agent")
+    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    rep = sub.add_parser("report", help="PNG plots of all runs, a gameplay GIF and index.html")
+    rep.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder (default: logs)")
+    rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("--gif-frames", type=int, default=300, help="frames of the gameplay GIF (0: none)")
+    dash = sub.add_parser("dashboard", help="the Dash dashboard over a logs folder (read-only)")
+    dash.add_argument("--logs", default="logs")
+    dash.add_argument("--port", type=int, default=5000)
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    dash.add_argument("--storage", default=None, help="an Optuna storage URL to show besides logs/*/optuna.log")
     sub.add_parser("train", help="rl_zoo3.train with all plugins (arguments are passed through)", add_help=False)
     sub.add_parser("enjoy", help="rl_zoo3.enjoy with all plugins (arguments are passed through)", add_help=False)
 
@@ -180,6 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_switch(args)
     if args.command == "study":
         return _cmd_study(args)
+    if args.command == "evaluate":
+        return _cmd_evaluate(args)
+    if args.command == "report":
+        return _cmd_report(args)
+    if args.command == "dashboard":
+        return _cmd_dashboard(args)
     return _cmd_plugins(args)
 
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Services the test suite uses for real: a PostgreSQL server on 127.0.0.1:5432 (distributed
-# Optuna tests) with the role/database of SB3_ATARI_TEST_POSTGRES's default URL. Idempotent;
-# needs root (apt-get, pg_ctlcluster) the first time on a machine without PostgreSQL.
+# What the test suite uses for real: a PostgreSQL server on 127.0.0.1:5432 (distributed Optuna
+# tests) with the role/database of SB3_ATARI_TEST_POSTGRES's default URL, and Debian's headless
+# Chromium (dashboard tests, driven by Playwright). Idempotent; needs root (apt-get,
+# pg_ctlcluster) the first time on a machine without them.
 set -euo pipefail
+missing=()
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    missing+=(postgresql)
+fi
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 version="$(ls /usr/lib/postgresql | sort -V | tail -1)"
 if ! pg_lsclusters -h | grep -q "^${version} main"; then
@@ -23,4 +29,4 @@ su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='sb3atari'\""
     su postgres -c "psql -q -c \"CREATE ROLE sb3atari LOGIN PASSWORD 'sb3atari' CREATEDB\""
 su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='sb3atari_test'\"" | grep -q 1 ||
     su postgres -c "psql -q -c \"CREATE DATABASE sb3atari_test OWNER sb3atari\""
-echo "PostgreSQL ${version} on 127.0.0.1:5432, database sb3atari_test"
+echo "PostgreSQL ${version} on 127.0.0.1:5432, database sb3atari_test; $(chromium --version)"

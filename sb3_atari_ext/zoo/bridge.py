@@ -302,8 +302,12 @@ def _wrap_learn(original: Any) -> Any:
 
     @functools.wraps(original)
     def learn(self: Any, model: Any) -> None:
+        from sb3_atari_ext.analysis.metrics import MetricsCallback
+
         stopper = StopTrainingOnSignal(verbose=1)
-        self.callbacks.append(stopper)
+        # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
+        metrics = MetricsCallback(self.save_path, interval=max(100, int(self.n_timesteps) // 200))
+        self.callbacks.extend([stopper, metrics])
         try:
             with stopper.handle_signals():
                 original(self, model)
@@ -311,6 +315,7 @@ def _wrap_learn(original: Any) -> Any:
             raise SystemExit(f"error: {exc}\nCheckpoints saved so far are kept in {self.save_path}") from None
         finally:
             self.callbacks.remove(stopper)
+            self.callbacks.remove(metrics)
 
     return learn
 

@@ -1,0 +1,81 @@
+"""What the dashboard shows, read from ``--logs`` (cached by file modification times)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from sb3_atari_ext.analysis.runs import Run, find_runs
+
+
+class LogsData:
+    """Runs of one logs folder, re-read at most every ``ttl`` seconds."""
+
+    def __init__(self, logs: str | Path, storage: str | None = None, ttl: float = 2.0) -> None:
+        self.logs = Path(logs).resolve()
+        self.storage = storage
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._runs: list[Run] = []
+        self._stamp = -1.0
+
+    def runs(self) -> list[Run]:
+        import time
+
+        with self._lock:
+            if time.monotonic() - self._stamp > self.ttl:
+                self._runs = find_runs(self.logs)
+                self._stamp = time.monotonic()
+            return self._runs
+
+    def run(self, name: str) -> Run | None:
+        return next((r for r in self.runs() if r.name == name), None)
+
+    def table(self) -> list[dict[str, Any]]:
+        return [r.summary() for r in self.runs()]
+
+    def media(self, run: Run) -> list[str]:
+        """Images of a run inside ``--logs`` (GIFs and PNGs, e.g. feature maps), as paths relative to it."""
+        files = sorted([*run.path.rglob("*.gif"), *run.path.rglob("*.png")])[:24]
+        return [str(f.resolve().relative_to(self.logs)) for f in files]
+
+    # -- Optuna ------------------------------------------------------------------------------------
+    def storages(self) -> list[str]:
+        found = [str(p) for p in sorted(self.logs.glob("*/optuna.log"))]
+        return [self.storage, *found] if self.storage else found
+
+    def studies(self) -> list[dict[str, Any]]:
+        import optuna
+
+        from sb3_atari_ext.zoo.optimize import StorageError, open_storage, redact
+
+        out = []
+        for url in self.storages():
+            try:
+                storage = open_storage(url)
+                summaries = optuna.get_all_study_summaries(storage, include_best_trial=True)
+            except (StorageError, Exception):  # noqa: BLE001 - an unreadable storage is listed as such
+                out.append({"storage": redact(url), "study": None, "error": True})
+                continue
+            for s in summaries:
+                best = s.best_trial
+                out.append(
+                    {
+                        "storage": redact(url),
+                        "url": url,
+                        "study": s.study_name,
+                        "trials": s.n_trials,
+                        "best_value": None if best is None else best.value,
+                        "best_params": {} if best is None else best.params,
+                    }
+                )
+        return out
+
+    def study_history(self, url: str, name: str) -> list[tuple[int, float]]:
+        import optuna
+
+        from sb3_atari_ext.zoo.optimize import open_storage
+
+        study = optuna.load_study(study_name=name, storage=open_storage(url))
+        return [(t.number, t.value) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

@@ -1,0 +1,235 @@
+"""The Dash dashboard in a real headless Chromium (Debian's, driven by Playwright)."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from PIL import Image
+
+from tests.conftest import run
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Dashboard:
+    def __init__(self, logs, cwd):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", str(logs), "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+                return
+            except (urllib.error.URLError, ConnectionError):
+                assert self.proc.poll() is None, self.proc.stdout.read()
+                time.sleep(0.3)
+        raise AssertionError("the dashboard did not start")
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, b""
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """A real small logs/ folder: two ddqn_prio runs and one a3c run on CartPole, plus a GIF."""
+    folder = tmp_path_factory.mktemp("dash")
+    common = ["--eval-freq", "-1", "-f", "logs"]
+    for seed in (0, 1):
+        run(
+            [
+                "-m",
+                "rl_zoo3.train",
+                "--algo",
+                "ddqn_prio",
+                "--env",
+                "CartPole-v1",
+                "-n",
+                "1200",
+                "--seed",
+                str(seed),
+                *common,
+                "-params",
+                "learning_starts:200",
+            ],
+            cwd=folder,
+        )
+    run(["-m", "rl_zoo3.train", "--algo", "a3c", "--env", "CartPole-v1", "-n", "2000", *common], cwd=folder)
+    optimize = [
+        "--optimize",
+        "--n-trials",
+        "2",
+        "--n-jobs",
+        "1",
+        "--sampler",
+        "random",
+        "--pruner",
+        "none",
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "2",
+    ]
+    run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ddqn_prio",
+            "--env",
+            "CartPole-v1",
+            "-n",
+            "300",
+            *optimize,
+            "-f",
+            "logs",
+            "-params",
+            "learning_starts:100",
+        ],
+        cwd=folder,
+    )
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "logs" / "ddqn_prio" / "CartPole-v1_1" / "gameplay.gif")
+    return folder / "logs"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_runs_table_curves_metrics_and_screenshots(logs, browser, tmp_path):
+    dashboard = Dashboard(logs, tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.goto(dashboard.url)
+        page.wait_for_selector("text=ddqn_prio/CartPole-v1_2", timeout=30_000)
+        table = page.inner_text("#runs")
+        for name in ("ddqn_prio/CartPole-v1_1", "ddqn_prio/CartPole-v1_2", "a3c/CartPole-v1_1"):
+            assert name in table
+        assert "finished" in table
+        page.screenshot(path=str(tmp_path / "table.png"), full_page=True)
+
+        # select the two ddqn_prio runs: their learning curves are drawn
+        boxes = page.locator("#runs input[type=checkbox]")
+        rows = page.locator("#runs tr")
+        for i in range(rows.count()):
+            if "ddqn_prio/CartPole" in rows.nth(i).inner_text():
+                rows.nth(i).locator("input[type=checkbox]").check()
+        assert boxes.count() >= 3  # (RL Zoo also makes a run folder for the --optimize run)
+        page.wait_for_function("document.querySelectorAll('#curves .scatterlayer .trace').length == 2", timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('#metrics .scatterlayer .trace').length >= 4", timeout=30_000)
+        legend = page.locator("#curves .legend").text_content()
+        assert "ddqn_prio/CartPole-v1_1" in legend and "ddqn_prio/CartPole-v1_2" in legend
+        page.wait_for_selector("#media img", timeout=30_000)
+        assert page.locator("#media img").first.evaluate("img => img.naturalWidth") == 64  # the GIF, served from --logs
+        page.screenshot(path=str(tmp_path / "curves.png"), full_page=True)
+
+        # the Optuna study of logs/ddqn_prio/optuna.log, and its history
+        page.wait_for_selector("#studies >> text=ddqn_prio-CartPole-v1", timeout=30_000)
+        page.locator("#studies input[type=radio]").first.check()
+        page.wait_for_function("document.querySelectorAll('#study-history .scatterlayer .trace').length == 2", timeout=30_000)
+
+        # the filter row narrows the table (Dash's native filtering)
+        page.locator('#runs input[placeholder="filter data..."]').nth(1).fill("a3c")  # the algo column
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "!document.querySelector('#runs').innerText.includes('ddqn_prio/CartPole-v1_2')", timeout=30_000
+        )
+        for shot in ("table.png", "curves.png"):
+            with Image.open(tmp_path / shot) as image:
+                assert image.format == "PNG" and image.size[0] == 1400
+        page.close()
+    finally:
+        dashboard.stop()
+
+
+def test_files_outside_logs_are_refused_and_the_app_is_read_only(logs, tmp_path):
+    (logs.parent / "secret.png").write_bytes(b"not for the dashboard")
+    dashboard = Dashboard(logs, tmp_path)
+    try:
+        status, body = dashboard.get("/files/ddqn_prio/CartPole-v1_1/gameplay.gif")
+        assert status == 200 and body[:3] == b"GIF"
+        assert dashboard.get("/files/..%2Fsecret.png")[0] in (403, 404)
+        assert dashboard.get("/files/%2E%2E/secret.png")[0] in (403, 404)
+        assert dashboard.get("/files/ddqn_prio/CartPole-v1_1/CartPole-v1.zip")[0] == 403  # only images/tables
+        request = urllib.request.Request(dashboard.url + "/files/x.png", data=b"x", method="PUT")
+        with pytest.raises(urllib.error.HTTPError) as excinfo:
+            urllib.request.urlopen(request, timeout=10)
+        assert excinfo.value.code == 405
+    finally:
+        dashboard.stop()
+
+
+def test_binds_localhost_by_default(logs, tmp_path):
+    dashboard = Dashboard(logs, tmp_path)
+    try:
+        out = (
+            subprocess.run(["ss", "-ltnH", f"sport = :{dashboard.port}"], capture_output=True, text=True).stdout
+            if shutil.which("ss")
+            else ""
+        )
+        if out:
+            port = dashboard.port
+            assert f"127.0.0.1:{port}" in out and f"0.0.0.0:{port}" not in out and f"*:{port}" not in out
+        host = socket.gethostbyname(socket.gethostname())
+        if host != "127.0.0.1":
+            with pytest.raises(OSError):
+                socket.create_connection((host, dashboard.port), timeout=2)
+    finally:
+        dashboard.stop()
+
+
+def test_first_page_with_200_runs_under_3_seconds(logs, browser, tmp_path):
+    many = tmp_path / "logs"
+    source = logs / "ddqn_prio" / "CartPole-v1_1"
+    for i in range(1, 201):
+        target = many / "ddqn_prio" / f"CartPole-v1_{i}"
+        target.mkdir(parents=True)
+        for name in ("0.monitor.csv", "metrics.yml", "CartPole-v1.zip"):
+            shutil.copy(source / name, target / name)
+    dashboard = Dashboard(many, tmp_path)
+    try:
+        page = browser.new_page()
+        start = time.perf_counter()
+        page.goto(dashboard.url)
+        page.wait_for_selector("text=ddqn_prio/CartPole-v1_1", timeout=30_000)
+        elapsed = time.perf_counter() - start
+        assert elapsed < 3.0, elapsed
+        assert page.locator("#runs tr").count() == 2 + 25  # header, filter row, one page of 25 runs
+        page.close()
+    finally:
+        dashboard.stop()
