@@ -1,8 +1,8 @@
 """Training metrics written to ``metrics.yml`` at regular intervals (seed 000 keeps one per trial).
 
 ``MetricsCallback`` records, every ``interval`` steps: the mean episode reward and length of
-the last episodes, and the latest training values the algorithm logged (loss, mean/max Q and
-mean |TD error| for ``ddqn_prio``/``split_q``/SB3's DQN family; policy/value losses and the mean
+the last episodes, and the latest training values the algorithm logged (loss, mean/max Q,
+mean |TD error| and the replay priorities with PER's beta for ``ddqn_prio``/``split_q``/SB3's DQN family; policy/value losses and the mean
 value for ``a3c``/A2C/PPO). The whole file is rewritten at every record, so an interrupted run
 keeps everything up to its last interval. Under ``rl_zoo3.train --optimize`` the RL Zoo bridge
 adds one per trial (``metrics.yml`` next to the trial's model) and stores the last record as the
@@ -32,6 +32,9 @@ TRAIN_KEYS = {
     "train/entropy_loss": "entropy_loss",
     "train/mean_value": "value_mean",
     "train/explained_variance": "explained_variance",
+    "train/beta": "per_beta",
+    "train/priority_mean": "priority_mean",
+    "train/priority_max_raw": "priority_max",
 }
 
 

@@ -3,7 +3,8 @@
 - ``learning_curves.png``: episode reward over training steps, one panel per env, one line per
   algorithm: the mean over its runs (seeds) with a 95% confidence band;
 - ``episode_length.png``: the same for episode lengths;
-- ``training_metrics.png``: loss, mean/max Q, mean |TD error| (or policy/value losses) over time,
+- ``training_metrics.png``: loss, mean/max Q, mean |TD error|, replay priorities (or policy/value
+  losses) over time,
   per run, from the ``metrics.yml`` the RL Zoo bridge writes in every run folder;
 - ``evaluations.png``: RL Zoo's periodic evaluation rewards, when ``evaluations.npz`` exists;
 - ``gameplay.gif``: the best run's best model (``best_model.zip`` if RL Zoo kept one) playing;
@@ -22,7 +23,13 @@ import numpy as np
 
 from sb3_atari_ext.analysis.runs import Run, find_runs, mean_curve
 
-METRIC_PANELS = (("loss", "policy_loss"), ("q_mean", "q_max", "value_mean"), ("td_error", "value_loss"), ("episode_reward",))
+METRIC_PANELS = (
+    ("loss", "policy_loss"),
+    ("q_mean", "q_max", "value_mean"),
+    ("td_error", "value_loss"),
+    ("priority_mean", "priority_max"),
+    ("episode_reward",),
+)
 
 
 def _figure(n_panels: int, title: str):

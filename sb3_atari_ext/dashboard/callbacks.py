@@ -63,7 +63,7 @@ def register(app, data: LogsData) -> None:
             if run is None:
                 continue
             records = run.metrics()
-            for key in ("loss", "q_mean", "q_max", "td_error", "value_loss", "policy_loss"):
+            for key in ("loss", "q_mean", "q_max", "td_error", "priority_mean", "value_loss", "policy_loss"):
                 points = [(r["timesteps"], r[key]) for r in records if key in r]
                 if points:
                     xs, ys = zip(*points, strict=True)

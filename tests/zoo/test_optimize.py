@@ -218,7 +218,7 @@ def test_metrics_file_is_complete_after_each_record(tmp_path):
     records = yaml.safe_load((tmp_path / "metrics.yml").read_text())
     assert [r["timesteps"] for r in records] == [100, 200, 300, 400, model.num_timesteps]  # + the end of training
     assert records == callback.records
-    assert np.isfinite([records[-1][k] for k in ("loss", "q_mean", "q_max", "td_error")]).all()
+    assert np.isfinite([records[-1][k] for k in ("loss", "q_mean", "q_max", "td_error", "priority_mean", "per_beta")]).all()
     with pytest.raises(ValueError, match="interval"):
         MetricsCallback(str(tmp_path), interval=0)
 
