@@ -87,7 +87,9 @@ def plot_metrics(runs: list[Run], path: Path) -> int:
     """Training metrics of every run that has ``metrics.yml``; returns the number of lines drawn."""
     fig, axes = _figure(len(METRIC_PANELS), "Training metrics (metrics.yml)")
     drawn = 0
-    for ax, keys in zip(axes, METRIC_PANELS, strict=True):
+    for ax in axes[len(METRIC_PANELS) :]:
+        ax.set_visible(False)
+    for ax, keys in zip(axes, METRIC_PANELS, strict=False):
         for run in runs:
             records = run.metrics()
             for key in keys:

@@ -171,4 +171,8 @@ def test_sampler_gives_hyperparameters_that_train():
         trial = study.ask()
         params = sample_a3c_params(trial, n_actions=2, n_envs=2, additional_args={})
         assert params["n_steps"] in (4, 8, 16, 32, 64) and 0.97 <= params["gamma"] < 1
-        A3C("MlpLstmPolicy", cartpole(), **params).learn(2 * params["n_steps"])
+        n_envs = params.pop("n_envs")  # RL Zoo's env count: the bridge builds that many envs for the trial
+        assert n_envs in (4, 8, 16, 32)
+        model = A3C("MlpLstmPolicy", cartpole(n_envs=n_envs), **params)
+        model.learn(n_envs * params["n_steps"])
+        assert model.num_timesteps == n_envs * params["n_steps"]

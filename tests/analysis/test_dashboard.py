@@ -74,7 +74,7 @@ def logs(tmp_path_factory):
                 "--env",
                 "CartPole-v1",
                 "-n",
-                "1200",
+                "800",
                 "--seed",
                 str(seed),
                 *common,
@@ -83,7 +83,7 @@ def logs(tmp_path_factory):
             ],
             cwd=folder,
         )
-    run(["-m", "rl_zoo3.train", "--algo", "a3c", "--env", "CartPole-v1", "-n", "2000", *common], cwd=folder)
+    run(["-m", "rl_zoo3.train", "--algo", "a3c", "--env", "CartPole-v1", "-n", "1000", *common], cwd=folder)
     optimize = [
         "--optimize",
         "--n-trials",
@@ -162,6 +162,7 @@ def test_runs_table_curves_metrics_and_screenshots(logs, browser, tmp_path):
         page.wait_for_selector("#studies >> text=ddqn_prio-CartPole-v1", timeout=30_000)
         page.locator("#studies input[type=radio]").first.check()
         page.wait_for_function("document.querySelectorAll('#study-history .scatterlayer .trace').length == 2", timeout=30_000)
+        assert "optimization history" in page.locator("#study-history .gtitle").text_content()
 
         # the filter row narrows the table (Dash's native filtering)
         page.locator('#runs input[placeholder="filter data..."]').nth(1).fill("a3c")  # the algo column
