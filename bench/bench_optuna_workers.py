@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -50,7 +51,7 @@ def run_workers(n_workers: int, params: list[dict], steps: int) -> tuple[float, 
         sys.executable, "-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", str(steps),
         "--optimize", "--n-trials", str(trials // n_workers), "--n-jobs", "1", "--sampler", "random",
         "--pruner", "none", "--n-evaluations", "2", "--eval-episodes", "5", "--storage", URL, "--study-name", name,
-        "-params", "learning_starts:500", "buffer_size:10000", "-f", f"/tmp/{name}",
+        "-params", "learning_starts:500", "buffer_size:10000", "-f", os.path.join(tempfile.gettempdir(), name),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     start = time.perf_counter()
