@@ -168,7 +168,8 @@ class EnvpoolVecEnv(VecEnv):
     def _make_pool(self, seed: int) -> Any:
         import envpool
 
-        return envpool.make_gymnasium(self.task_id, seed=seed, **self._pool_kwargs)
+        # envpool takes int32 seeds; RL Zoo draws its default seed from [0, 2**32 - 1)
+        return envpool.make_gymnasium(self.task_id, seed=seed % 2**31, **self._pool_kwargs)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _zero_stale_frames(self, obs: np.ndarray) -> None:

@@ -132,3 +132,13 @@ def test_unavailable_backend_gives_the_reason(monkeypatch):
     monkeypatch.setitem(sys.modules, "envpool", None)  # what an environment without envpool sees
     with pytest.raises(BackendUnavailable, match="envpool is not installed"):
         envpool_task_id("BreakoutNoFrameskip-v4")
+
+
+def test_seeds_beyond_int32_are_accepted():
+    """RL Zoo's default seed is drawn from [0, 2**32 - 1); envpool itself takes int32 seeds."""
+    env = EnvpoolVecEnv("PongNoFrameskip-v4", 1, seed=2**32 - 2, frame_stack=4)
+    obs = env.reset()
+    assert obs.shape == (1, 4, 84, 84)
+    env.seed(3_000_000_000)
+    assert env.reset().shape == (1, 4, 84, 84)
+    env.close()
