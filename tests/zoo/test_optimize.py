@@ -253,7 +253,7 @@ def test_each_sampler_gives_hyperparameters_that_construct_and_train(algo, image
     policy = {"a3c": "CnnLstmPolicy" if image else "MlpLstmPolicy"}.get(algo, "CnnPolicy" if image else "MlpPolicy")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     networks = set()
-    for _ in range(3 if image else 2):
+    for _ in range(2):
         trial = study.ask()
         params = sampler(trial, 2, 1, {"policy": policy})
         networks.add(trial.params.get("network"))
