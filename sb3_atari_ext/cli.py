@@ -71,18 +71,14 @@ def _atari_vec_env(env_id: str, n_stack: int, seed: int):
 def _load(algo_name: str, path: str):
     from pathlib import Path
 
-    from sb3_atari_ext.plugins import get_registry
+    from sb3_atari_ext.analysis.runs import load_model
 
     if not Path(path).is_file():
         raise SystemExit(f"error: model file not found: {path}")
-    algo = get_registry().algorithms().get(algo_name)
-    if algo is None:
-        from rl_zoo3.utils import ALGOS
-
-        algo = ALGOS.get(algo_name)
-    if algo is None:
-        raise SystemExit(f"error: unknown algorithm {algo_name!r}")
-    return algo.load(path, device="cpu")
+    try:
+        return load_model(algo_name, path, device="cpu")
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def _cmd_switch(args: argparse.Namespace) -> int:

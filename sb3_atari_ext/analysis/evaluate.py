@@ -178,7 +178,7 @@ def evaluate(
     """Trained agent vs uniform-random agent, same seeds; returns a JSON-able dict."""
     from rl_zoo3.utils import get_latest_run_id, get_saved_hyperparams
 
-    from sb3_atari_ext.plugins import get_registry
+    from sb3_atari_ext.analysis.runs import load_model
 
     run = _run_folder(folder, algo, env_id, exp_id, get_latest_run_id)
     model_path = run / f"{env_id}.zip"
@@ -189,16 +189,7 @@ def evaluate(
     def make_env(episode_seed: int) -> Any:
         return _make_env(env_id, hyperparams, stats_path, episode_seed)
 
-    algos = {**get_registry().algorithms()}
-    try:
-        from rl_zoo3.utils import ALGOS
-
-        algos = {**ALGOS, **algos}
-    except ImportError:  # pragma: no cover - rl_zoo3 is a dependency
-        pass
-    if algo not in algos:
-        raise ValueError(f"unknown algorithm {algo!r}; known: {', '.join(sorted(algos))}")
-    model = algos[algo].load(model_path, custom_objects={"learning_rate": 0.0, "lr_schedule": lambda _: 0.0})
+    model = load_model(algo, model_path)
 
     def agent(obs, state, start, i, env):
         return model.predict(obs, state=state, episode_start=start, deterministic=deterministic)

@@ -139,13 +139,8 @@ def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progres
     from rl_zoo3.utils import get_saved_hyperparams
 
     from sb3_atari_ext.analysis.evaluate import _make_env
-    from sb3_atari_ext.plugins import get_registry
-    from sb3_atari_ext.zoo import bridge
+    from sb3_atari_ext.analysis.runs import load_model
 
-    bridge.apply()
-    from rl_zoo3.utils import ALGOS
-
-    algos = {**ALGOS, **get_registry().algorithms()}
     model_file = run.path / "best_model.zip"
     if not model_file.is_file():
         model_file = run.model
@@ -154,7 +149,7 @@ def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progres
     env = _make_env(env_id, hyperparams, stats_path, seed, render_mode="rgb_array")
     images = []
     try:
-        model = algos[run.algo].load(model_file, env=env, custom_objects={"learning_rate": 0.0, "lr_schedule": lambda _: 0.0})
+        model = load_model(run.algo, model_file, env=env)
         obs = env.reset()
         state, start = None, np.ones(1, dtype=bool)
         for _ in range(frames):

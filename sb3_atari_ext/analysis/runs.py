@@ -157,3 +157,20 @@ def mean_curve(
     mean = ys.mean(axis=0)
     half = 1.96 * ys.std(axis=0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
     return grid, mean, mean - half, mean + half
+
+
+def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:
+    """Load a saved model of ``algo`` (a plugin's or one built into RL Zoo) for playing.
+
+    :raises ValueError: listing the known algorithms when ``algo`` is unknown
+    """
+    from rl_zoo3.utils import ALGOS
+
+    from sb3_atari_ext.plugins import get_registry
+
+    algos = {**ALGOS, **get_registry().algorithms()}
+    if algo not in algos:
+        raise ValueError(f"unknown algorithm {algo!r}; known: {', '.join(sorted(algos))}")
+    # as rl_zoo3.enjoy: no optimizer schedule is needed to act
+    custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0}
+    return algos[algo].load(path, custom_objects=custom_objects, **kwargs)
