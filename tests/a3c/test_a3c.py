@@ -1,5 +1,7 @@
 """A3C: LSTM state handling, returns and advantages, learning, extractors, save/load, sampler."""
 
+import ale_py
+import gymnasium as gym
 import numpy as np
 import optuna
 import pytest
@@ -7,11 +9,13 @@ import torch as th
 from gymnasium.wrappers import TimeLimit
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
 from stable_baselines3.common.callbacks import CallbackList
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.env_util import make_atari_env, make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecTransposeImage
 
 from sb3_atari_ext import A3C
+from sb3_atari_ext.a3c.a3c import lstm_step
 from sb3_atari_ext.common.validation import HyperparameterError
+from sb3_atari_ext.torch_layers import SmallCNN, TransformerExtractor
 from sb3_atari_ext.zoo.samplers import sample_a3c_params
 from tests.envs import Counter
 
@@ -77,11 +81,22 @@ def rollout(model):
     return model.rollout_buffer
 
 
-def test_returns_and_advantages_match_a_hand_computation_with_terminal_and_truncated_steps():
+@pytest.mark.parametrize("reuse_graph", [True, False])
+def test_returns_and_advantages_match_a_hand_computation_with_terminal_and_truncated_steps(reuse_graph):
     gamma, c = 0.9, 0.5
     # env 0 terminates after 3 steps; env 1 is truncated after 2 steps by a time limit
     env = DummyVecEnv([lambda: Counter(terminate_at=3), lambda: TimeLimit(Counter(), max_episode_steps=2)])
-    model = A3C("MlpLstmPolicy", env, n_steps=5, gamma=gamma, gae_lambda=1.0, policy_kwargs=SMALL, seed=0)
+    model = A3C(
+        "MlpLstmPolicy",
+        env,
+        n_steps=5,
+        gamma=gamma,
+        gae_lambda=1.0,
+        policy_kwargs=SMALL,
+        seed=0,
+        reuse_rollout_graph=reuse_graph,
+    )
+    assert model.uses_rollout_graph() == reuse_graph
     with th.no_grad():  # V(s) = c everywhere, so the hand computation does not depend on the LSTM
         model.policy.value_net.weight.zero_()
         model.policy.value_net.bias.fill_(c)
@@ -106,6 +121,72 @@ def test_returns_and_advantages_match_a_hand_computation_with_terminal_and_trunc
     np.testing.assert_allclose(buf.advantages, returns - c, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(buf.episode_starts[:, 0], [1, 0, 0, 1, 0])
     np.testing.assert_array_equal(buf.episode_starts[:, 1], [1, 0, 1, 0, 1])
+
+
+def atari(n_envs=2):
+    gym.register_envs(ale_py)
+    env = make_atari_env("BreakoutNoFrameskip-v4", n_envs=n_envs, seed=0, vec_env_cls=DummyVecEnv)
+    return VecTransposeImage(VecFrameStack(env, n_stack=4))
+
+
+TINY_CNN = dict(features_extractor_class=SmallCNN, features_extractor_kwargs=dict(features_dim=32), lstm_hidden_size=16)
+
+
+@pytest.mark.parametrize("policy, make_env, kwargs", [("MlpLstmPolicy", cartpole, SMALL), ("CnnLstmPolicy", atari, TINY_CNN)])
+def test_reusing_the_rollout_graph_gives_the_same_updates_as_evaluating_the_stored_rollout(policy, make_env, kwargs):
+    params, rewards = [], []
+    for reuse in (True, False):  # one after the other: each constructor seeds torch the same way
+        model = A3C(policy, make_env(), n_steps=4, seed=0, policy_kwargs=kwargs, reuse_rollout_graph=reuse)
+        assert model.uses_rollout_graph() == reuse
+        start = [p.detach().clone() for p in model.policy.parameters()]
+        model.learn(3 * 2 * 4)  # three updates
+        assert model._n_updates == 3
+        params.append([p.detach().clone() for p in model.policy.parameters()])
+        rewards.append(model.rollout_buffer.rewards.copy())
+    np.testing.assert_array_equal(rewards[0], rewards[1])  # same actions were drawn, so the same game
+    assert any(not th.equal(p, q) for p, q in zip(start, params[1], strict=True))  # the updates did something
+    for fast, stored in zip(*params, strict=True):
+        th.testing.assert_close(fast, stored, atol=2e-5, rtol=1e-4)
+
+
+def test_the_fast_path_is_skipped_where_acting_and_training_modes_differ():
+    dropout = dict(features_extractor_class=TransformerExtractor, features_extractor_kwargs=dict(dropout=0.1))
+    model = A3C("CnnLstmPolicy", atari(), n_steps=2, seed=0, policy_kwargs=dict(dropout, lstm_hidden_size=16))
+    assert not model.uses_rollout_graph()
+    model.learn(2 * 2)  # sb3-contrib's stored-rollout path still trains it
+    assert model._n_updates == 1
+    assert not A3C("MlpLstmPolicy", cartpole(), policy_kwargs=dict(SMALL, shared_lstm=False)).uses_rollout_graph()
+
+
+def test_lstm_step_matches_the_lstm_module():
+    lstm = th.nn.LSTM(6, 5, num_layers=2)
+    x, h, c = th.randn(3, 6), th.randn(2, 3, 5), th.randn(2, 3, 5)
+    out, h_new, c_new = lstm_step(lstm, x, h, c)
+    expected, (h_ref, c_ref) = lstm(x.unsqueeze(0), (h, c))
+    th.testing.assert_close(out, expected[0])
+    th.testing.assert_close(h_new, h_ref)
+    th.testing.assert_close(c_new, c_ref)
+
+
+def test_foreach_rmsprop_matches_sb3s():
+    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike as SB3RMSprop
+
+    from sb3_atari_ext.common.optim import RMSpropTFLike
+
+    gen = th.Generator().manual_seed(0)
+    init = [th.randn(4, 3, generator=gen), th.randn(3, generator=gen)]
+    nets = [[th.nn.Parameter(t.clone()) for t in init] for _ in range(2)]
+    optimizers = [cls(net, lr=0.01, alpha=0.99, eps=0.1) for cls, net in zip((RMSpropTFLike, SB3RMSprop), nets, strict=True)]
+    for _ in range(3):
+        grads = [th.randn(t.shape, generator=gen) for t in init]
+        for net, optimizer in zip(nets, optimizers, strict=True):
+            for p, g in zip(net, grads, strict=True):
+                p.grad = g.clone()
+            optimizer.step()
+    for ours, theirs in zip(*nets, strict=True):
+        th.testing.assert_close(ours, theirs)
+    assert not th.equal(nets[0][0], init[0])
+    assert optimizers[0].state[nets[0][0]]["step"] == 3
 
 
 def test_value_loss_trains_the_shared_trunk():
