@@ -1,9 +1,14 @@
 """Train-step cost of our feature extractors vs SB3's ``NatureCNN``, measured side by side.
 
-One ``ddqn_prio`` update as the algorithm runs it (batch 32 of 4x84x84 uint8 stacks): online
-forward + backward + Adam step, the Double-DQN target (online and target forward on s', no
-grad), channels-last on CPU as ``DDQNPrio`` does, one torch thread. Policies are interleaved
-round by round; the figure is the median time relative to ``CnnPolicy`` (Nature CNN).
+Batch 32 of 4x84x84 uint8 stacks, channels-last on CPU as ``DDQNPrio`` does, one torch thread.
+Two figures per policy, each the median over rounds of its time relative to ``CnnPolicy`` (Nature
+CNN) in the same round:
+
+- train step, as the networks issue defines its targets: new noise, the Double-DQN target
+  (online and target forward on s', no grad), online forward + loss + backward;
+- full update: the same plus the (fused) Adam step, as ``ddqn_prio`` runs it.
+
+Policies are interleaved round by round, and the two measurements alternate within a round.
 
     python bench/bench_extractors.py --rounds 5 --steps 20
 """
@@ -35,7 +40,7 @@ def make(name: str):
     return policy
 
 
-def step(policy, obs, next_obs, actions) -> None:
+def step(policy, obs, next_obs, actions, optimize: bool = True) -> None:
     reset_noise(policy)
     with th.no_grad():
         target = double_q_target(policy.q_net, policy.q_net_target, next_obs, th.zeros(32, 1), th.zeros(32, 1), 0.99)
@@ -43,7 +48,15 @@ def step(policy, obs, next_obs, actions) -> None:
     loss = th.nn.functional.smooth_l1_loss(current, target)
     policy.optimizer.zero_grad()
     loss.backward()
-    policy.optimizer.step()
+    if optimize:
+        policy.optimizer.step()
+
+
+def timed(policy, obs, next_obs, actions, steps: int, optimize: bool) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(policy, obs, next_obs, actions, optimize)
+    return (time.perf_counter() - start) / steps
 
 
 def main() -> None:
@@ -57,25 +70,32 @@ def main() -> None:
     next_obs = channels_last(th.as_tensor(rng.integers(0, 256, (32, *OBS.shape), dtype=np.uint8)))
     actions = th.as_tensor(rng.integers(0, 6, (32, 1)))
     policies = {name: make(name) for name in POLICIES}
-    times: dict[str, list[float]] = {name: [] for name in POLICIES}
+    times: dict[bool, dict[str, list[float]]] = {flag: {name: [] for name in POLICIES} for flag in (False, True)}
     for policy in policies.values():  # warm-up
         for _ in range(3):
             step(policy, obs, next_obs, actions)
-    for _ in range(args.rounds):
+    for round_ in range(args.rounds):
         for name, policy in policies.items():
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                step(policy, obs, next_obs, actions)
-            times[name].append((time.perf_counter() - start) / args.steps)
-    base = statistics.median(times["CnnPolicy"])
-    print("| policy (extractor) | parameters (Q-net) | ms/update | vs NatureCNN | target |")
-    print("|---|---|---|---|---|")
+            for optimize in (False, True) if round_ % 2 else (True, False):
+                times[optimize][name].append(timed(policy, obs, next_obs, actions, args.steps, optimize))
+
+    def ratio(flag: bool, name: str) -> float:  # median of per-round ratios: pairs cancel slow drifts of the machine
+        return statistics.median(t / b for t, b in zip(times[flag][name], times[flag]["CnnPolicy"], strict=True))
+
+    print(
+        "| policy (extractor) | parameters (Q-net) | train step ms | train step vs NatureCNN | target "
+        "| full update ms | full update vs NatureCNN |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, policy in policies.items():
         params = sum(p.numel() for p in policy.q_net.parameters())
-        t = statistics.median(times[name])
+        step_t, update_t = statistics.median(times[False][name]), statistics.median(times[True][name])
         target = f"<= {TARGETS[name]}x" if name in TARGETS else ""
         extractor = type(policy.q_net.features_extractor).__name__
-        print(f"| {name} ({extractor}) | {params:,} | {t * 1e3:.1f} | **{t / base:.2f}x** | {target} |")
+        print(
+            f"| {name} ({extractor}) | {params:,} | {step_t * 1e3:.1f} | **{ratio(False, name):.2f}x** | {target} "
+            f"| {update_t * 1e3:.1f} | {ratio(True, name):.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from gymnasium import spaces
 from stable_baselines3.common.preprocessing import preprocess_obs
 
 from sb3_atari_ext.torch_layers import LstmExtractor, NoisyLinear, NoisyNatureCNN, TransformerExtractor
-from sb3_atari_ext.torch_layers.noisy import noisy_exploration, reset_noise
+from sb3_atari_ext.torch_layers.noisy import _FactorisedNoisyLinear, noisy_exploration, reset_noise
 
 
 def image_space(n_stack, size=84, channels_per_frame=1):
@@ -97,6 +97,27 @@ def test_noisy_linear_noise_changes_on_reset_and_is_off_in_eval():
     with noisy_exploration(layer):
         assert not th.allclose(layer(x), mean)  # noise on while acting, even in eval mode
     th.testing.assert_close(layer(x), mean)
+
+
+def test_noisy_linear_is_the_factorised_formula_and_its_backward_is_exact():
+    th.manual_seed(0)
+    layer = NoisyLinear(7, 3).double().train()
+    with th.no_grad():
+        layer.weight_sigma.uniform_(0.1, 1.0)
+        layer.bias_sigma.uniform_(0.1, 1.0)
+    x = th.randn(2, 5, 7, dtype=th.float64, requires_grad=True)  # leading batch dims are kept
+    weight = layer.weight_mu + layer.weight_sigma * th.outer(layer.eps_out, layer.eps_in)
+    expected = th.nn.functional.linear(x, weight, layer.bias_mu + layer.bias_sigma * layer.eps_out)
+    out = layer(x)
+    assert out.shape == (2, 5, 3)
+    th.testing.assert_close(out, expected)
+    grads = th.autograd.grad(out.square().sum(), [x, *layer.parameters()])
+    expected_grads = th.autograd.grad(expected.square().sum(), [x, *layer.parameters()])
+    for ours, reference in zip(grads, expected_grads, strict=True):
+        th.testing.assert_close(ours, reference)
+    flat = x.detach().reshape(-1, 7).requires_grad_()
+    inputs = (flat, layer.weight_mu, layer.weight_sigma, layer.bias_mu, layer.bias_sigma, layer.eps_in, layer.eps_out)
+    assert th.autograd.gradcheck(_FactorisedNoisyLinear.apply, inputs)
 
 
 def test_noisy_linear_is_unbiased_around_its_mean():
