@@ -41,6 +41,7 @@ def test_airstriker_is_registered_and_preprocessed_like_atari():
 def test_discretizer_rejects_unknown_buttons():
     from sb3_atari_retro import Discretizer
 
+    get_registry().register_envs()  # registers retro/<Game>-v0 (this test must not rely on another having run)
     env = gym.make("retro/Airstriker-Genesis-v0")
     try:
         with pytest.raises(ValueError, match="unknown buttons"):
