@@ -7,13 +7,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # pytest-xdist runs one worker per core: one torch thread each, or the workers' thread pools
-    # fight over the cores (a 5 s learning test took 43 s with two 2-thread workers on 2 cores)
-    import torch
-
-    torch.set_num_threads(1)
-
 
 def run(args, cwd, env=None, timeout=300, check=True):
     """Run a real command (``python -m ...`` when args start with ``-m``) and return the result."""

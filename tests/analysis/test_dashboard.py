@@ -13,9 +13,6 @@ from PIL import Image
 
 from tests.conftest import run
 
-# the module-scoped training fixture runs once: keep this file on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("dashboard")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -62,7 +59,7 @@ class Dashboard:
         self.proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")  # session: xdist interleaves modules, which would rebuild a module fixture
+@pytest.fixture(scope="module")
 def logs(tmp_path_factory):
     """A real small logs/ folder: two ddqn_prio runs and one a3c run on CartPole, plus a GIF."""
     folder = tmp_path_factory.mktemp("dash")
@@ -124,7 +121,7 @@ def logs(tmp_path_factory):
     return folder / "logs"
 
 
-@pytest.fixture(scope="session")  # session: xdist interleaves modules, which would rebuild a module fixture
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

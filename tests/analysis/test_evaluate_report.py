@@ -11,9 +11,6 @@ from PIL import Image
 from sb3_atari_ext.analysis.evaluate import ATARI_SCORES, EpisodeStats, atari_game, human_normalized, play
 from tests.conftest import run
 
-# the module-scoped training fixture runs once: keep this file on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("trained_runs")
-
 ATARI = "SpaceInvadersNoFrameskip-v4"
 PONG = "PongNoFrameskip-v4"
 
@@ -65,7 +62,7 @@ def test_both_agents_face_the_same_seeded_starts():
         np.testing.assert_array_equal(firsts["a"][i], firsts["b"][i])
 
 
-@pytest.fixture(scope="session")  # session: xdist interleaves modules, which would rebuild a module fixture
+@pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two seeds of ddqn_prio on CartPole and one on Pong (short whole games), trained through RL Zoo."""
     folder = tmp_path_factory.mktemp("runs")

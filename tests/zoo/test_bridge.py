@@ -104,7 +104,15 @@ def test_signal_saves_model_and_prioritized_buffer_then_resume(zoo, sig):
         for line in proc.stdout:
             if line.startswith("Log path"):
                 break
-        time.sleep(4)  # let it collect and train for a while
+        # let it collect and train for a while: until the Monitor file shows 300+ steps (not a fixed
+        # sleep: on a loaded machine start-up alone can take longer than any sleep we would pick)
+        monitor = zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_1" / "0.monitor.csv"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            rows = monitor.read_text().splitlines()[2:] if monitor.exists() else []
+            if sum(int(row.split(",")[1]) for row in rows if row.count(",") >= 2) >= 300:
+                break
+            time.sleep(0.2)
         proc.send_signal(sig)
         output = proc.communicate(timeout=120)[0]
     finally:
