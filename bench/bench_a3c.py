@@ -71,9 +71,10 @@ def trunk(name: str) -> dict:
 def train_steps_per_second(ours: bool, n_envs: int, steps: int, seed: int, extractor: str) -> float:
     common = dict(n_steps=5, learning_rate=7e-4, ent_coef=0.01, seed=seed, device="cpu")
     optimizer = dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))
-    if ours:
+    if ours:  # a3c's own RMSProp (SB3's RMSpropTFLike numbers in one foreach pass), same settings
         env = ours_env(n_envs, seed)
-        model = A3C("CnnLstmPolicy", env, policy_kwargs=dict(trunk(extractor), lstm_hidden_size=256, **optimizer), **common)
+        policy_kwargs = dict(trunk(extractor), lstm_hidden_size=256)
+        model = A3C("CnnLstmPolicy", env, rms_prop_eps=1e-5, rms_prop_alpha=0.99, policy_kwargs=policy_kwargs, **common)
     else:
         env = zoo_env(n_envs, seed)
         model = A2C("CnnPolicy", env, vf_coef=0.25, policy_kwargs=dict(trunk(extractor), **optimizer), **common)
