@@ -20,6 +20,33 @@ def run(args, cwd, env=None, timeout=300, check=True):
     return result
 
 
+# RL Zoo's --optimize arguments for one quick, reproducible search (no pruning, one short evaluation)
+ZOO_OPTIMIZE = [
+    "--optimize",
+    "--n-jobs",
+    "1",
+    "--sampler",
+    "random",
+    "--pruner",
+    "none",
+    "--n-evaluations",
+    "1",
+    "--eval-episodes",
+    "2",
+]
+
+
+def zoo_train_args(algo, env, steps, *extra, folder="logs", evaluate=False):
+    """``-m rl_zoo3.train`` arguments: ``algo`` on ``env`` for ``steps`` steps into ``folder``."""
+    args = ["-m", "rl_zoo3.train", "--algo", algo, "--env", env, "-n", str(steps), "-f", folder]
+    return [*args, *([] if evaluate else ["--eval-freq", "-1"]), *extra]
+
+
+def zoo_train(cwd, algo, env, steps, *extra, folder="logs", evaluate=False, **kwargs):
+    """Train through RL Zoo in a subprocess (see ``zoo_train_args``); returns the finished process."""
+    return run(zoo_train_args(algo, env, steps, *extra, folder=folder, evaluate=evaluate), cwd=cwd, **kwargs)
+
+
 @pytest.fixture
 def zoo(tmp_path):
     """Run RL Zoo commands in a temporary folder; returns (run function, folder)."""

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.conftest import run
+from tests.conftest import ZOO_OPTIMIZE, zoo_train
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,60 +63,11 @@ class Dashboard:
 def logs(tmp_path_factory):
     """A real small logs/ folder: two ddqn_prio runs and one a3c run on CartPole, plus a GIF."""
     folder = tmp_path_factory.mktemp("dash")
-    common = ["--eval-freq", "-1", "-f", "logs"]
     for seed in (0, 1):
-        run(
-            [
-                "-m",
-                "rl_zoo3.train",
-                "--algo",
-                "ddqn_prio",
-                "--env",
-                "CartPole-v1",
-                "-n",
-                "800",
-                "--seed",
-                str(seed),
-                *common,
-                "-params",
-                "learning_starts:200",
-            ],
-            cwd=folder,
-        )
-    run(["-m", "rl_zoo3.train", "--algo", "a3c", "--env", "CartPole-v1", "-n", "1000", *common], cwd=folder)
-    optimize = [
-        "--optimize",
-        "--n-trials",
-        "2",
-        "--n-jobs",
-        "1",
-        "--sampler",
-        "random",
-        "--pruner",
-        "none",
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "2",
-    ]
-    run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ddqn_prio",
-            "--env",
-            "CartPole-v1",
-            "-n",
-            "300",
-            *optimize,
-            "-f",
-            "logs",
-            "-params",
-            "learning_starts:100",
-        ],
-        cwd=folder,
-    )
+        zoo_train(folder, "ddqn_prio", "CartPole-v1", 800, "--seed", str(seed), "-params", "learning_starts:200")
+    zoo_train(folder, "a3c", "CartPole-v1", 1000)
+    search = ["--n-trials", "2", *ZOO_OPTIMIZE, "-params", "learning_starts:100"]
+    zoo_train(folder, "ddqn_prio", "CartPole-v1", 300, *search, evaluate=True)
     Image.new("RGB", (64, 48), (200, 30, 30)).save(folder / "logs" / "ddqn_prio" / "CartPole-v1_1" / "gameplay.gif")
     return folder / "logs"
 

@@ -9,7 +9,7 @@ import yaml
 from PIL import Image
 
 from sb3_atari_ext.analysis.evaluate import ATARI_SCORES, EpisodeStats, atari_game, human_normalized, play
-from tests.conftest import run
+from tests.conftest import run, zoo_train
 
 ATARI = "SpaceInvadersNoFrameskip-v4"
 PONG = "PongNoFrameskip-v4"
@@ -66,43 +66,9 @@ def test_both_agents_face_the_same_seeded_starts():
 def runs(tmp_path_factory):
     """Two seeds of ddqn_prio on CartPole and one on Pong (short whole games), trained through RL Zoo."""
     folder = tmp_path_factory.mktemp("runs")
-    common = ["--eval-freq", "-1", "-f", "logs"]
     for seed in (0, 1):
-        run(
-            [
-                "-m",
-                "rl_zoo3.train",
-                "--algo",
-                "ddqn_prio",
-                "--env",
-                "CartPole-v1",
-                "-n",
-                "1000",
-                "--seed",
-                str(seed),
-                *common,
-                "-params",
-                "learning_starts:200",
-            ],
-            cwd=folder,
-        )
-    run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ddqn_prio",
-            "--env",
-            PONG,
-            "-n",
-            "300",
-            *common,
-            "-params",
-            "learning_starts:100",
-            "buffer_size:1000",
-        ],
-        cwd=folder,
-    )
+        zoo_train(folder, "ddqn_prio", "CartPole-v1", 1000, "--seed", str(seed), "-params", "learning_starts:200")
+    zoo_train(folder, "ddqn_prio", PONG, 300, "-params", "learning_starts:100", "buffer_size:1000")
     return folder
 
 

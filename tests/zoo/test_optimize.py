@@ -19,42 +19,15 @@ import pytest
 import yaml
 
 from sb3_atari_ext.zoo.optimize import open_storage, retry_callback
-from tests.conftest import run
+from tests.conftest import ZOO_OPTIMIZE, run, zoo_train, zoo_train_args
 
 POSTGRES = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:sb3atari@127.0.0.1:5432/sb3atari_test")
-OPTIMIZE = [
-    "--optimize",
-    "--n-jobs",
-    "1",
-    "--sampler",
-    "random",
-    "--pruner",
-    "none",
-    "--n-evaluations",
-    "1",
-    "--eval-episodes",
-    "2",
-]
 FAST_HEARTBEAT = {"SB3_ATARI_EXT_HEARTBEAT": "1", "SB3_ATARI_EXT_GRACE": "2"}
 
 
 def optimize_args(n_trials, steps=300, *extra):
-    return [
-        "-m",
-        "rl_zoo3.train",
-        "--algo",
-        "ddqn_prio",
-        "--env",
-        "CartPole-v1",
-        "-n",
-        str(steps),
-        "--n-trials",
-        str(n_trials),
-        *OPTIMIZE,
-        "-params",
-        "learning_starts:100",
-        *extra,
-    ]
+    search = ["--n-trials", str(n_trials), *ZOO_OPTIMIZE, "-params", "learning_starts:100", *extra]
+    return zoo_train_args("ddqn_prio", "CartPole-v1", steps, *search, evaluate=True)
 
 
 def load(storage, name):
@@ -100,25 +73,7 @@ def test_embedded_storage_metrics_per_trial_and_study_report(tmp_path):
     png = (tmp_path / "best.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # a drawn plot, not an empty canvas
     # the yaml is ready to use
-    run(
-        [
-            "-m",
-            "rl_zoo3.train",
-            "--algo",
-            "ddqn_prio",
-            "--env",
-            "CartPole-v1",
-            "--conf-file",
-            "best.yml",
-            "-n",
-            "200",
-            "-f",
-            "again",
-            "--eval-freq",
-            "-1",
-        ],
-        cwd=tmp_path,
-    )
+    zoo_train(tmp_path, "ddqn_prio", "CartPole-v1", 200, "--conf-file", "best.yml", folder="again")
     assert (tmp_path / "again" / "ddqn_prio" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
 
 
