@@ -11,11 +11,16 @@
 Runs are interleaved (baseline, ours, baseline, ours, ...); each ``learn`` is warmed up first.
 
     python bench/bench_a3c.py --envs 16 --env-steps 4000 --train-steps 4000 --repeats 2
+
+``--breakdown`` also splits one timed a3c ``learn`` into env stepping (``step_wait``), the update
+(``train``) and the rest (forward passes while acting, bookkeeping), with the CPU cores the
+process used on average (``process_time / wall``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -86,6 +91,49 @@ def train_steps_per_second(ours: bool, n_envs: int, steps: int, seed: int, extra
     return steps / elapsed
 
 
+def a3c_breakdown(n_envs: int, steps: int, seed: int, extractor: str) -> str:
+    """Where one timed a3c ``learn`` spends its wall time (see the module docstring)."""
+    env = ours_env(n_envs, seed)
+    model = A3C(
+        "CnnLstmPolicy",
+        env,
+        n_steps=5,
+        learning_rate=7e-4,
+        ent_coef=0.01,
+        rms_prop_eps=1e-5,
+        seed=seed,
+        device="cpu",
+        policy_kwargs=dict(trunk(extractor), lstm_hidden_size=256),
+    )
+    spent = {"env": 0.0, "train": 0.0}
+
+    def timed(name: str, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return wrapper
+
+    env.step_wait = timed("env", env.step_wait)
+    model.train = timed("train", model.train)
+    model.learn(n_envs * 5 * 4)
+    spent.update(env=0.0, train=0.0)
+    cpu, start = time.process_time(), time.perf_counter()
+    model.learn(steps, reset_num_timesteps=False)
+    wall = time.perf_counter() - start
+    cores = (time.process_time() - cpu) / wall
+    env.close()
+    rest = wall - spent["env"] - spent["train"]
+    return (
+        f"a3c breakdown: {steps / wall:,.0f} steps/s, wall {wall:.2f} s = env step {spent['env']:.2f} s "
+        f"({spent['env'] / wall:.0%}) + update {spent['train']:.2f} s ({spent['train'] / wall:.0%}) + acting and "
+        f"bookkeeping {rest:.2f} s ({rest / wall:.0%}); {cores:.2f} of {os.cpu_count()} cores busy"
+    )
+
+
 def report(name: str, baseline: list[float], ours: list[float], target: float) -> None:
     ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     print(
@@ -101,6 +149,7 @@ def main() -> None:
     parser.add_argument("--train-steps", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--extractor", choices=["small", "nature"], default="small")
+    parser.add_argument("--breakdown", action="store_true", help="also split one a3c run into env / update / rest")
     args = parser.parse_args()
     print(f"{ENV_ID}, {args.envs} envs, torch threads {th.get_num_threads()}, extractor {args.extractor}")
 
@@ -115,6 +164,8 @@ def main() -> None:
         base_train.append(train_steps_per_second(False, args.envs, args.train_steps, repeat, args.extractor))
         ours_train.append(train_steps_per_second(True, args.envs, args.train_steps, repeat, args.extractor))
     report("training: a3c (LSTM) on envpool vs SB3 A2C on SubprocVecEnv", base_train, ours_train, 2.0)
+    if args.breakdown:
+        print(a3c_breakdown(args.envs, args.train_steps, 0, args.extractor))
 
 
 if __name__ == "__main__":

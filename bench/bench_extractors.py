@@ -26,7 +26,7 @@ from gymnasium import spaces
 from sb3_atari_ext import DDQNPrio
 from sb3_atari_ext.common.q_learning import double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last
-from sb3_atari_ext.torch_layers.noisy import reset_noise
+from sb3_atari_ext.torch_layers.noisy import NoisyLinear, reset_noise
 
 OBS = spaces.Box(0, 255, shape=(4, 84, 84), dtype=np.uint8)
 ACT = spaces.Discrete(6)
@@ -57,6 +57,41 @@ def timed(policy, obs, next_obs, actions, steps: int, optimize: bool) -> float:
     for _ in range(steps):
         step(policy, obs, next_obs, actions, optimize)
     return (time.perf_counter() - start) / steps
+
+
+def layer_ratio(rounds: int, steps: int) -> tuple[float, float, float]:
+    """The Q-net's 3136x512 layer alone: ``NoisyLinear`` vs ``nn.Linear`` (ms, ms, median ratio).
+
+    Per step, as in a train step: new noise, two no-grad forwards (online and target on s'), one
+    forward + backward (s); batch 32.
+    """
+    x = th.randn(32, 3136, requires_grad=True)
+    x_next = th.randn(32, 3136)
+    pairs = {
+        "linear": (th.nn.Linear(3136, 512), th.nn.Linear(3136, 512)),
+        "noisy": (NoisyLinear(3136, 512), NoisyLinear(3136, 512)),
+    }
+
+    def one(online: th.nn.Module, target: th.nn.Module) -> None:
+        reset_noise(online)
+        reset_noise(target)
+        with th.no_grad():
+            online(x_next)
+            target(x_next)
+        online.zero_grad()
+        x.grad = None
+        online(x).sum().backward()
+
+    times: dict[str, list[float]] = {name: [] for name in pairs}
+    for _ in range(rounds):
+        for name, (online, target) in pairs.items():
+            one(online, target)
+            start = time.perf_counter()
+            for _ in range(steps):
+                one(online, target)
+            times[name].append((time.perf_counter() - start) / steps)
+    ratio = statistics.median(n / b for n, b in zip(times["noisy"], times["linear"], strict=True))
+    return statistics.median(times["linear"]) * 1e3, statistics.median(times["noisy"]) * 1e3, ratio
 
 
 def main() -> None:
@@ -96,6 +131,11 @@ def main() -> None:
             f"| {name} ({extractor}) | {params:,} | {step_t * 1e3:.1f} | **{ratio(False, name):.2f}x** | {target} "
             f"| {update_t * 1e3:.1f} | {ratio(True, name):.2f}x |"
         )
+    linear_ms, noisy_ms, layer = layer_ratio(args.rounds, args.steps)
+    print(
+        f"\nlayer alone (3136x512, 3 forwards + backward): Linear {linear_ms:.1f} ms, "
+        f"NoisyLinear {noisy_ms:.1f} ms, {layer:.2f}x"
+    )
 
 
 if __name__ == "__main__":

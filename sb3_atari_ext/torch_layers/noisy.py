@@ -21,29 +21,33 @@ from torch.nn import functional as F
 
 
 class _FactorisedNoisyLinear(th.autograd.Function):
-    """``y = x (mu_w + sigma_w * e_out e_in^T)^T + mu_b + sigma_b * e_out`` with a hand-written backward.
+    """``y = x (mu_w + sigma_w * e_out e_in^T)^T + mu_b + sigma_b * e_out`` without forming the noisy weight.
 
-    Autograd of the two-matmul form needs four matmuls backward; the factorised noise gives
-    ``dL/dsigma_w = (dL/dmu_w) * e_out e_in^T``, an element-wise product, so three are enough.
+    ``x (sigma_w * e_out e_in^T)^T = ((x * e_in) sigma_w^T) * e_out``, so the forward pass is two
+    matmuls of the input's size and the backward pass four (``dL/dsigma_w = (g * e_out)^T (x * e_in)``
+    as a matmul: on CPU ~2x faster than scaling ``dL/dmu_w`` by the outer product element-wise,
+    which passes twice over a weight-sized tensor), reusing ``x * e_in`` from the forward pass.
     """
 
     @staticmethod
     def forward(ctx, x, weight_mu, weight_sigma, bias_mu, bias_sigma, eps_in, eps_out):  # type: ignore[override]
+        x_noise = x * eps_in
         y = th.addmm(th.addcmul(bias_mu, bias_sigma, eps_out), x, weight_mu.t())
-        y.addcmul_(th.mm(x * eps_in, weight_sigma.t()), eps_out)
-        ctx.save_for_backward(x, weight_mu, weight_sigma, eps_in, eps_out)
+        y.addcmul_(th.mm(x_noise, weight_sigma.t()), eps_out)
+        ctx.save_for_backward(x, x_noise, weight_mu, weight_sigma, eps_in, eps_out)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):  # type: ignore[override]
-        x, weight_mu, weight_sigma, eps_in, eps_out = ctx.saved_tensors
+        x, x_noise, weight_mu, weight_sigma, eps_in, eps_out = ctx.saved_tensors
         grad_x = grad_weight_mu = grad_weight_sigma = grad_bias_mu = grad_bias_sigma = None
+        grad_noise = grad_y * eps_out
         if ctx.needs_input_grad[0]:
-            grad_x = th.mm(grad_y, weight_mu).addcmul_(th.mm(grad_y * eps_out, weight_sigma), eps_in)
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            grad_x = th.mm(grad_y, weight_mu).addcmul_(th.mm(grad_noise, weight_sigma), eps_in)
+        if ctx.needs_input_grad[1]:
             grad_weight_mu = th.mm(grad_y.t(), x)
-            if ctx.needs_input_grad[2]:
-                grad_weight_sigma = (grad_weight_mu * eps_out.unsqueeze(1)).mul_(eps_in)
+        if ctx.needs_input_grad[2]:
+            grad_weight_sigma = th.mm(grad_noise.t(), x_noise)
         if ctx.needs_input_grad[3] or ctx.needs_input_grad[4]:
             grad_bias_mu = grad_y.sum(0)
             grad_bias_sigma = grad_bias_mu * eps_out
