@@ -24,9 +24,10 @@ class _FactorisedNoisyLinear(th.autograd.Function):
     """``y = x (mu_w + sigma_w * e_out e_in^T)^T + mu_b + sigma_b * e_out`` without forming the noisy weight.
 
     ``x (sigma_w * e_out e_in^T)^T = ((x * e_in) sigma_w^T) * e_out``, so the forward pass is two
-    matmuls of the input's size and the backward pass four (``dL/dsigma_w = (g * e_out)^T (x * e_in)``
-    as a matmul: on CPU ~2x faster than scaling ``dL/dmu_w`` by the outer product element-wise,
-    which passes twice over a weight-sized tensor), reusing ``x * e_in`` from the forward pass.
+    matmuls of the input's size and the backward pass four: ``dL/dsigma_w = (g * e_out)^T (x * e_in)``
+    is a matmul reusing ``x * e_in`` from the forward pass, which measured faster on CPU than
+    scaling ``dL/dmu_w`` by the outer product element-wise (two passes over a fresh weight-sized
+    tensor; ``bench/RESULTS.md``).
     """
 
     @staticmethod
