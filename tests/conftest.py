@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,25 @@ def zoo_train_args(algo, env, steps, *extra, folder="logs", evaluate=False):
 def zoo_train(cwd, algo, env, steps, *extra, folder="logs", evaluate=False, **kwargs):
     """Train through RL Zoo in a subprocess (see ``zoo_train_args``); returns the finished process."""
     return run(zoo_train_args(algo, env, steps, *extra, folder=folder, evaluate=evaluate), cwd=cwd, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def cartpole_runs(tmp_path_factory):
+    """Two seeds of ``ddqn_prio`` on CartPole trained through RL Zoo, once per session.
+
+    ``logs/ddqn_prio/CartPole-v1_1`` and ``_2`` under the returned folder; tests that add or
+    change runs copy it first (``copy_cartpole_runs``).
+    """
+    folder = tmp_path_factory.mktemp("cartpole_runs")
+    for seed in (0, 1):
+        zoo_train(folder, "ddqn_prio", "CartPole-v1", 1000, "--seed", str(seed), "-params", "learning_starts:200")
+    return folder
+
+
+def copy_cartpole_runs(source, destination):
+    """A private copy of the ``cartpole_runs`` folder (its ``logs/``) in ``destination``."""
+    shutil.copytree(source, destination, dirs_exist_ok=True)
+    return destination
 
 
 @pytest.fixture

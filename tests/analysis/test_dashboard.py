@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.conftest import ZOO_OPTIMIZE, zoo_train
+from tests.conftest import ZOO_OPTIMIZE, copy_cartpole_runs, zoo_train
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,11 +60,9 @@ class Dashboard:
 
 
 @pytest.fixture(scope="module")
-def logs(tmp_path_factory):
+def logs(tmp_path_factory, cartpole_runs):
     """A real small logs/ folder: two ddqn_prio runs and one a3c run on CartPole, plus a GIF."""
-    folder = tmp_path_factory.mktemp("dash")
-    for seed in (0, 1):
-        zoo_train(folder, "ddqn_prio", "CartPole-v1", 800, "--seed", str(seed), "-params", "learning_starts:200")
+    folder = copy_cartpole_runs(cartpole_runs, tmp_path_factory.mktemp("dash"))
     zoo_train(folder, "a3c", "CartPole-v1", 1000)
     search = ["--n-trials", "2", *ZOO_OPTIMIZE, "-params", "learning_starts:100"]
     zoo_train(folder, "ddqn_prio", "CartPole-v1", 300, *search, evaluate=True)

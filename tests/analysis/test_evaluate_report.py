@@ -9,7 +9,7 @@ import yaml
 from PIL import Image
 
 from sb3_atari_ext.analysis.evaluate import ATARI_SCORES, EpisodeStats, atari_game, human_normalized, play
-from tests.conftest import run, zoo_train
+from tests.conftest import copy_cartpole_runs, run, zoo_train
 
 ATARI = "SpaceInvadersNoFrameskip-v4"
 PONG = "PongNoFrameskip-v4"
@@ -63,11 +63,9 @@ def test_both_agents_face_the_same_seeded_starts():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, cartpole_runs):
     """Two seeds of ddqn_prio on CartPole and one on Pong (short whole games), trained through RL Zoo."""
-    folder = tmp_path_factory.mktemp("runs")
-    for seed in (0, 1):
-        zoo_train(folder, "ddqn_prio", "CartPole-v1", 1000, "--seed", str(seed), "-params", "learning_starts:200")
+    folder = copy_cartpole_runs(cartpole_runs, tmp_path_factory.mktemp("runs"))
     zoo_train(folder, "ddqn_prio", PONG, 300, "-params", "learning_starts:100", "buffer_size:1000")
     return folder
 
