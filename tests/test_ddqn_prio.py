@@ -84,6 +84,55 @@ def test_n_steps_reaches_the_buffer():
     assert model.replay_buffer.sample(8).discounts is not None
 
 
+def test_n_steps_with_sb3_replay_buffer_uses_sb3_n_step_buffer():
+    from stable_baselines3.common.buffers import NStepReplayBuffer
+
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", n_steps=3, replay_buffer_class=ReplayBuffer, **SMALL)
+    assert isinstance(model.replay_buffer, NStepReplayBuffer) and model.replay_buffer.n_steps == 3
+    model.learn(120)
+    batch = model.replay_buffer.sample(64)
+    assert batch.discounts is not None and float(batch.discounts.min()) < model.gamma
+
+
+def test_n_steps_with_a_buffer_without_n_step_returns_is_refused():
+    from sb3_atari_ext.buffers import FrameReplayBuffer
+
+    with pytest.raises(HyperparameterError, match="FrameReplayBuffer") as info:
+        DDQNPrio("MlpPolicy", "CartPole-v1", n_steps=3, replay_buffer_class=FrameReplayBuffer, **SMALL)
+    assert info.value.key == "n_steps"
+
+
+def test_noisy_network_explores_without_epsilon_unless_asked():
+    noisy = dict(policy_kwargs=dict(noisy=True, net_arch=[16]))
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", **noisy, **SMALL)
+    assert (model.exploration_initial_eps, model.exploration_final_eps) == (0.0, 0.0)
+    model.learn(60)
+    assert model.exploration_rate == 0.0
+    explicit = DDQNPrio("MlpPolicy", "CartPole-v1", exploration_final_eps=0.2, **noisy, **SMALL)
+    assert (explicit.exploration_initial_eps, explicit.exploration_final_eps) == (1.0, 0.2)
+    plain = DDQNPrio("MlpPolicy", "CartPole-v1", **SMALL)
+    assert (plain.exploration_initial_eps, plain.exploration_final_eps) == (1.0, 0.05)
+
+
+def test_noisy_target_network_uses_its_own_noise(monkeypatch):
+    import sb3_atari_ext.ddqn_prio.ddqn_prio as module
+    from sb3_atari_ext.torch_layers.noisy import noisy_layers
+
+    seen = []
+    original = module.double_q_target
+
+    def spy(q_net, q_net_target, *args):
+        seen.append(all(layer.noisy for layer in noisy_layers(q_net_target)))
+        return original(q_net, q_net_target, *args)
+
+    monkeypatch.setattr(module, "double_q_target", spy)
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", policy_kwargs=dict(noisy=True, net_arch=[16]), **SMALL)
+    model.learn(80)
+    assert seen and all(seen)
+    # acting and evaluation still use the mean target network outside the update
+    assert not any(layer.noisy for layer in noisy_layers(model.q_net_target))
+
+
 def test_plain_replay_buffer_gives_plain_double_dqn():
     model = DDQNPrio("MlpPolicy", "CartPole-v1", replay_buffer_class=ReplayBuffer, **SMALL)
     model.learn(120)

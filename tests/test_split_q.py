@@ -5,7 +5,7 @@ import torch as th
 from gymnasium import spaces
 
 from sb3_atari_ext.buffers.split_reward import SplitRewardReplayBuffer
-from sb3_atari_ext.common.q_learning import double_q_target, split_q_targets
+from sb3_atari_ext.common.q_learning import double_q_target, split_q_priorities, split_q_targets
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.split_q import SplitQ, SplitQNetwork
 from sb3_atari_ext.wrappers import SplitReward
@@ -29,7 +29,22 @@ def test_split_targets_by_hand_per_stream_and_joint():
     done = split_q_targets(
         online_next, target_next, current_target, rewards, th.tensor([[1.0]]), 0.9, weights, memories, False
     )
-    th.testing.assert_close(done, th.tensor([[1.0, -3.0]]))  # no bootstrap, no memory term at episode end
+    # no bootstrap at the episode end; the memory term stays: punishment -3 - 0.75*-2 = -1.5
+    th.testing.assert_close(done, th.tensor([[1.0, -1.5]]))
+
+
+def test_memory_fixed_point_of_a_chain():
+    # Repeating the target on a non-terminal chain with reward 1 converges to w r / (2 - lambda - gamma).
+    gamma, memory = 0.9, th.tensor([0.5, 1.0])
+    q = th.zeros(1, 2)
+    for _ in range(2000):
+        q = split_q_targets(q[:, :, None], q[:, :, None], q, th.ones(1, 2), th.zeros(1, 1), gamma, ONES, memory, False)
+    th.testing.assert_close(q, th.tensor([[1 / (2 - 0.5 - gamma), 1 / (1 - gamma)]]))
+
+
+def test_priorities_sum_absolute_stream_errors():
+    current, targets = th.tensor([[-2.99, 2.0], [1.0, 0.0]]), th.zeros(2, 2)
+    th.testing.assert_close(split_q_priorities(current, targets), th.tensor([4.99, 1.0]))
 
 
 def test_reduces_to_double_dqn_on_the_summed_reward():

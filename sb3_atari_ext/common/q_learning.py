@@ -40,15 +40,22 @@ def split_q_targets(
     memories: th.Tensor,
     joint_bootstrap: bool,
 ) -> th.Tensor:
-    """Per-stream targets of Deep Split Q-learning (Lin, Bouneffouf, Cecchi 2019, arXiv 1906.11286).
+    """Per-stream targets of Deep Split Q-learning (Lin, Bouneffouf, Cecchi, IJCAI 2019, arXiv 1906.12350).
 
-    For stream s (0: reward, 1: punishment) with weight ``w_s`` and memory ``lambda_s``::
+    The paper's tabular rule (Alg. 1) for stream s with reward weight ``w_s`` and memory
+    ``lambda_s`` is ``Q_s(s, a) <- lambda_s Q_s(s, a) + alpha (w_s r_s + gamma V_s(s') - Q_s(s, a))``:
+    the memory scales the value already accumulated, whatever happens next. As a regression target
+    (step size 1 folded in, the bootstrap from the target network)::
 
-        y_s = w_s r_s + gamma (1 - done) Q_target_s(s', a*) - (1 - lambda_s) (1 - done) Q_target_s(s, a)
+        y_s = w_s r_s + gamma (1 - done) Q_target_s(s', a*) - (1 - lambda_s) Q_target_s(s, a)
 
-    ``a*`` is the Double-DQN action: chosen per stream by that stream's online values (seed 004),
-    or jointly by the summed online values (``joint_bootstrap``). With joint bootstrap and all
-    weights and memories 1, ``y_0 + y_1`` is the Double DQN target for ``Q = Q_0 + Q_1`` and
+    The memory term applies at episode ends too (it concerns ``Q(s, a)``, not ``s'``). With
+    ``lambda_s < 1`` values are forgotten on purpose: the fixed point of a chain with reward r is
+    ``w r / (2 - lambda - gamma)`` instead of ``w r / (1 - gamma)``, the paper's model of reward
+    processing that fades; ``lambda_s = 1`` gives ordinary Double-DQN targets per stream.
+    ``a*`` is the Double-DQN action: chosen per stream by that stream's online values, or jointly
+    by the summed online values (``joint_bootstrap``). With joint bootstrap and all weights and
+    memories 1, ``y_0 + y_1`` is the Double DQN target for ``Q = Q_0 + Q_1`` and
     ``r = r_0 + r_1``. Shapes: streams ``[batch, 2, n_actions]``, current ``[batch, 2]``,
     rewards ``[batch, 2]``, dones ``[batch, 1]``, weights/memories ``[2]``. Call under no_grad.
     """
@@ -58,8 +65,17 @@ def split_q_targets(
     else:
         best = next_streams_online.argmax(dim=2, keepdim=True)  # [batch, 2, 1]
     next_values = next_streams_target.gather(2, best).squeeze(2)  # [batch, 2]
-    alive = 1.0 - dones
-    return weights * rewards + gamma * alive * next_values - (1.0 - memories) * alive * current_streams_target
+    return weights * rewards + gamma * (1.0 - dones) * next_values - (1.0 - memories) * current_streams_target
+
+
+def split_q_priorities(current: th.Tensor, targets: th.Tensor) -> th.Tensor:
+    """Replay priorities of split-Q samples: ``|delta_0| + |delta_1|``, the sum of the per-stream
+    absolute TD errors (``[batch]``).
+
+    Summing signed errors first would let the streams cancel (-2.99 and +2.0 give 0.99) and
+    under-replay exactly the transitions both streams get wrong.
+    """
+    return (current - targets).abs().sum(dim=1)
 
 
 def check_finite(loss_value: float, algo: str, n_updates: int, num_timesteps: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar, TypeVar
 
 import torch as th
-from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.dqn import DQN
 from torch.nn import functional as F
 
@@ -52,7 +54,9 @@ class DDQNPrio(DQN):
     :param train_freq: Update the model every ``train_freq`` steps (or a tuple ``(5, "step")``)
     :param gradient_steps: How many gradient steps to do after each rollout (-1: as many as env steps)
     :param replay_buffer_class: Replay buffer class; ``None`` selects ``PrioritizedReplayBuffer``.
-        With a non-prioritized buffer the algorithm is plain Double DQN (all weights 1).
+        With a non-prioritized buffer the algorithm is plain Double DQN (all weights 1). With
+        ``n_steps > 1`` SB3's ``ReplayBuffer`` is replaced by its ``NStepReplayBuffer``; other
+        buffers without n-step returns (``FrameReplayBuffer``) are refused.
     :param replay_buffer_kwargs: Keyword arguments for the replay buffer; ``alpha``,
         ``priority_eps``, ``n_steps`` and ``gamma`` are filled in from this class's arguments
         unless given here.
@@ -60,8 +64,10 @@ class DDQNPrio(DQN):
     :param n_steps: length of the n-step return (1: ordinary one-step Double DQN target)
     :param target_update_interval: update the target network every ``target_update_interval`` environment steps.
     :param exploration_fraction: fraction of entire training period over which the exploration rate is reduced
-    :param exploration_initial_eps: initial value of random action probability
-    :param exploration_final_eps: final value of random action probability
+    :param exploration_initial_eps: initial value of random action probability (``None``: 1.0, or
+        0 for a noisy network, which explores by its parameter noise; Fortunato et al. 2018)
+    :param exploration_final_eps: final value of random action probability (``None``: 0.05, or 0
+        for a noisy network)
     :param max_grad_norm: The maximum value for the gradient clipping
     :param alpha: prioritization exponent (0: uniform sampling), Schaul et al. 2016 Eq. 1
     :param beta: initial importance-sampling exponent (Schaul et al. 2016 Sec. 3.4: 0.4 for proportional)
@@ -104,8 +110,8 @@ class DDQNPrio(DQN):
         n_steps: int = 1,
         target_update_interval: int = 10000,
         exploration_fraction: float = 0.1,
-        exploration_initial_eps: float = 1.0,
-        exploration_final_eps: float = 0.05,
+        exploration_initial_eps: float | None = None,
+        exploration_final_eps: float | None = None,
         max_grad_norm: float = 10,
         alpha: float = 0.6,
         beta: float = 0.4,
@@ -129,6 +135,7 @@ class DDQNPrio(DQN):
                 gamma=gamma,
                 buffer_size=buffer_size,
                 batch_size=batch_size,
+                replay_buffer_class=replay_buffer_class,
                 replay_buffer_kwargs=replay_buffer_kwargs,
             )
         )
@@ -185,6 +192,15 @@ class DDQNPrio(DQN):
         buffer_size, batch_size = params.get("buffer_size"), params.get("batch_size")
         if buffer_size is not None and batch_size is not None and buffer_size < batch_size:
             raise HyperparameterError("buffer_size", buffer_size, f"a capacity >= batch_size ({batch_size})")
+        buffer_class = params.get("replay_buffer_class")
+        n_steps = params.get("n_steps") or 1
+        if n_steps > 1 and isinstance(buffer_class, type) and not _has_n_step_returns(buffer_class):
+            raise HyperparameterError(
+                "n_steps",
+                n_steps,
+                f"1 with replay_buffer_class {buffer_class.__name__}, which has no n-step returns "
+                "(use PrioritizedReplayBuffer, SB3's ReplayBuffer or NStepReplayBuffer)",
+            )
 
     def _setup_model(self) -> None:
         if self.replay_buffer_class is None:
@@ -194,6 +210,12 @@ class DDQNPrio(DQN):
                 alpha=self.alpha, beta=self.beta, priority_eps=self.priority_eps, n_steps=self.n_steps, gamma=self.gamma
             ).items():
                 self.replay_buffer_kwargs.setdefault(key, value)
+        elif self.n_steps > 1:
+            # Plain Double DQN with n-step returns: SB3's NStepReplayBuffer computes them.
+            if self.replay_buffer_class is ReplayBuffer:
+                self.replay_buffer_class = NStepReplayBuffer
+            self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
+            self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
         # ``n_steps`` is handled by our buffer: hide it from SB3's NStepReplayBuffer selection
         # (and its warning about custom buffers) while the base class sets up.
         n_steps, self.n_steps = self.n_steps, 1
@@ -206,6 +228,19 @@ class DDQNPrio(DQN):
         if self._channels_last:
             self.policy.to(memory_format=th.channels_last)
         self._noisy = bool(noisy_layers(self.policy))
+        self._resolve_exploration()
+
+    def _resolve_exploration(self) -> None:
+        # A noisy network explores by its parameter noise: no epsilon unless the user set one.
+        if self.exploration_initial_eps is None and self.exploration_final_eps is None and self._noisy:
+            self.exploration_initial_eps = self.exploration_final_eps = 0.0
+        if self.exploration_initial_eps is None:
+            self.exploration_initial_eps = 1.0
+        if self.exploration_final_eps is None:
+            self.exploration_final_eps = 0.05
+        self.exploration_schedule = LinearSchedule(
+            self.exploration_initial_eps, self.exploration_final_eps, self.exploration_fraction
+        )
 
     def _on_step(self) -> None:
         super()._on_step()
@@ -245,8 +280,10 @@ class DDQNPrio(DQN):
                 reset_noise(self.q_net)
                 reset_noise(self.q_net_target)
 
-            # Double-Q target: online net picks a', target net evaluates it (no gradient).
-            with th.no_grad():
+            # Double-Q target: online net picks a', target net evaluates it (no gradient); a noisy
+            # target net uses its own noise (Fortunato et al. 2018, Alg. 1: epsilon' for the target).
+            target_noise = noisy_exploration(self.q_net_target) if self._noisy else contextlib.nullcontext()
+            with th.no_grad(), target_noise:
                 target_q = double_q_target(
                     self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
                 )
@@ -305,6 +342,11 @@ class DDQNPrio(DQN):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+
+def _has_n_step_returns(buffer_class: type) -> bool:
+    # SB3's plain ReplayBuffer is swapped for its NStepReplayBuffer in ``_setup_model``.
+    return buffer_class is ReplayBuffer or issubclass(buffer_class, (PrioritizedReplayBuffer, NStepReplayBuffer))
 
 
 __all__ = ["DDQNPrio"]

@@ -10,7 +10,7 @@ from stable_baselines3.common.policies import BasePolicy
 from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.split_reward import SplitRewardReplayBuffer
-from sb3_atari_ext.common.q_learning import check_finite, split_q_targets
+from sb3_atari_ext.common.q_learning import check_finite, split_q_priorities, split_q_targets
 from sb3_atari_ext.common.torch_utils import channels_last
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.ddqn_prio import DDQNPrio
@@ -24,15 +24,16 @@ class SplitQ(DDQNPrio):
     Deep Split Q-learning: separate Q streams for rewards and punishments.
 
     Paper: Lin, Bouneffouf, Cecchi, "Split Q Learning: Reinforcement Learning with Two-Stream
-    Rewards" (IJCAI 2019, https://arxiv.org/abs/1906.11286). The reward is split into its positive
+    Rewards" (IJCAI 2019, https://arxiv.org/abs/1906.12350). The reward is split into its positive
     part r+ and its negative part r- (``info["reward_parts"]``, see the ``SplitReward`` wrapper),
     each learned by its own Q stream with its own Double-DQN target (see
     :func:`sb3_atari_ext.common.q_learning.split_q_targets`); the agent acts greedily on
     ``Q+ + Q-``. The memory weights scale how much of the accumulated Q a stream keeps, the reward
     weights scale the incoming reward: a stream's target is
-    ``w r + gamma Q_target(s', a*) - (1 - lambda) Q_target(s, a)`` (zero bootstrap at episode end).
+    ``w r + gamma Q_target(s', a*) - (1 - lambda) Q_target(s, a)`` (zero bootstrap at episode end;
+    the memory term applies at every step, as in the paper's update rule).
     With ``bootstrap="joint"`` and all four weights 1 the summed target is Double DQN on
-    ``r+ + r-``. Prioritized replay uses the combined TD error. Everything else is ``ddqn_prio``.
+    ``r+ + r-``. The replay priority is the sum of the per-stream absolute TD errors. Everything else is ``ddqn_prio``.
 
     :param reward_weight: w+, scale of the positive reward (the paper explores [0.1, 100])
     :param punish_weight: w-, scale of the negative reward
@@ -153,11 +154,11 @@ class SplitQ(DDQNPrio):
             th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
             self.policy.optimizer.step()
 
-            # Priority from the combined TD error of the summed Q
-            td = (current - targets).detach().sum(dim=1)
-            buffer.update_priorities(data.indices, td.abs().cpu().numpy())
+            # Priority: per-stream absolute TD errors, summed (they must not cancel)
+            td_abs = split_q_priorities(current.detach(), targets)
+            buffer.update_priorities(data.indices, td_abs.cpu().numpy())
             q = current_all.detach()
-            stats.append(th.stack([loss.detach(), q[:, 0].mean(), q[:, 1].mean(), q.sum(1).max(), td.abs().mean()]))
+            stats.append(th.stack([loss.detach(), q[:, 0].mean(), q[:, 1].mean(), q.sum(1).max(), td_abs.mean()]))
 
         self._n_updates += gradient_steps
         loss_mean, q_reward, q_punish, q_max, td_mean = th.stack(stats).mean(dim=0).tolist()

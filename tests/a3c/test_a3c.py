@@ -257,3 +257,19 @@ def test_sampler_gives_hyperparameters_that_train():
         model = A3C("MlpLstmPolicy", cartpole(n_envs=n_envs), **params)
         model.learn(n_envs * params["n_steps"])
         assert model.num_timesteps == n_envs * params["n_steps"]
+
+
+def test_atari_learning_rate_is_annealed_linearly_to_zero():
+    """Mnih et al. 2016 anneal the learning rate to 0 over training: RL Zoo's ``lin_`` schedule."""
+    from pathlib import Path
+
+    import yaml
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    from sb3_atari_ext.builtin import hyperparams_dir
+
+    params = yaml.safe_load(Path(hyperparams_dir() / "a3c.yml").read_text())["atari"]
+    schedule = ExperimentManager._preprocess_schedules(dict(params))["learning_rate"]
+    assert schedule(1.0) == pytest.approx(7e-4)
+    assert schedule(0.5) == pytest.approx(3.5e-4)
+    assert schedule(0.0) == 0.0

@@ -114,6 +114,19 @@ def test_importance_weights_by_hand():
     np.testing.assert_allclose(buffer.importance_weights(np.arange(4)), w / w.max(), rtol=1e-6)
 
 
+def test_importance_weights_are_normalized_by_the_batch_not_the_buffer():
+    # One near-zero priority elsewhere in the buffer must not shrink the weights of a batch without it.
+    alpha, beta, eps = 0.6, 1.0, 1e-6
+    buffer = PrioritizedReplayBuffer(4, OBS, ACT, device="cpu", alpha=alpha, beta=beta, priority_eps=eps)
+    fill([buffer], 4, 1)
+    td = np.array([0.5, 1.0, 2.0, 0.0])
+    buffer.update_priorities(np.arange(4), td)
+    weights = buffer.importance_weights(np.arange(3))
+    p = (np.abs(td[:3]) + eps) ** alpha
+    assert weights.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(weights, (p / p.min()) ** -beta, rtol=1e-6)
+
+
 def test_sample_is_proportional_to_priority_and_returns_weights():
     np.random.seed(0)
     buffer = PrioritizedReplayBuffer(6, OBS, ACT, device="cpu", alpha=1.0, priority_eps=1e-9)
