@@ -13,6 +13,9 @@
   uniform-random agent on the same seeds, with the human-normalized score.
 - ``sb3-atari report -f logs/ --out DIR``: PNG plots of all runs, a gameplay GIF, ``index.html``.
 - ``sb3-atari dashboard --logs logs/ [--port 5000] [--storage URL]``: the Dash dashboard.
+- ``sb3-atari benchmark --algos dqn ddqn_prio --envs MinAtar/Breakout-v1 --seeds 3 -n 500000
+  --workers 2 -f logs --out report/ [--grid grid.yml] [--variant NAME=ALGO KEY:VALUE...]``: a grid
+  of RL Zoo trainings (resumable), aggregated with rliable into report.md, summary.json and PNGs.
 """
 
 from __future__ import annotations
@@ -195,6 +198,62 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_envs() -> set[str]:
+    import ale_py
+    import gymnasium as gym
+
+    gym.register_envs(ale_py)
+    return set(gym.registry)
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    import os
+
+    from sb3_atari_ext.benchmark import BenchmarkRunner, GridError, build_grid, check_grid
+
+    try:
+        grid = build_grid(
+            args.grid,
+            algos=args.algos,
+            variants=args.variant,
+            envs=args.envs,
+            seeds=args.seeds,
+            budget=args.n_timesteps,
+            baseline=args.baseline,
+            eval_freq=args.eval_freq,
+            eval_episodes=args.eval_episodes,
+        )
+        if grid.baseline is None:
+            names = [v.name for v in grid.variants]
+            grid.baseline = "dqn" if "dqn" in names else names[0]
+        from sb3_atari_ext.zoo import bridge
+
+        bridge.apply()  # every plugin's algorithms and env ids, as the workers will see them
+        from rl_zoo3.utils import ALGOS
+
+        check_grid(grid, set(ALGOS), _known_envs())
+        from sb3_atari_ext.benchmark.aggregate import write_report
+
+        if not args.report_only:
+            runner = BenchmarkRunner(grid, args.log_folder, args.out, workers=args.workers or os.cpu_count() or 1,
+                                     progress=not args.no_progress)
+            counts = runner.run()
+            print(f"runs: {counts['finished']} trained, {counts['skipped']} already finished, {counts['failed']} failed")
+        summary = write_report(grid, args.out)
+    except (GridError, ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; finished runs are kept, run the same command again to train the rest", file=sys.stderr)
+        return 130
+    for name, entry in summary["algorithms"].items():
+        if "iqm" in entry:
+            low, high = entry["iqm_ci"]
+            print(f"{name}: IQM {entry['iqm']:.3f} [{low:.3f}, {high:.3f}] over {entry['runs']} runs")
+    print(f"wrote report.md, summary.json and the plots to {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="sb3-atari", description=__doc__.split("\n\n")[0])
@@ -239,6 +298,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     dash.add_argument("--port", type=int, default=5000)
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     dash.add_argument("--storage", default=None, help="an Optuna storage URL to show besides logs/*/optuna.log")
+    bench = sub.add_parser("benchmark", help="train a grid of variants x envs x seeds through RL Zoo and compare them")
+    bench.add_argument("--algos", nargs="+", metavar="NAME", help="algorithms, or variants defined in --grid/--variant")
+    bench.add_argument("--variant", action="append", default=[], metavar="'NAME=ALGO KEY:VALUE ...'",
+                       help="a named variant: an algorithm with -params (repeatable)")
+    bench.add_argument("--envs", nargs="+", metavar="ENV_ID", help="gymnasium env ids, e.g. MinAtar/Breakout-v1")
+    bench.add_argument("--seeds", type=int, default=None, help="seeds per variant and env (default: 3)")
+    bench.add_argument("-n", "--n-timesteps", type=int, default=None, help="agent steps per run (default: 500000)")
+    bench.add_argument("--grid", default=None, help="grid yaml (budget, seeds, envs, variants, references)")
+    bench.add_argument("--workers", type=int, default=None, help="runs at a time (default: the number of cores)")
+    bench.add_argument("-f", "--log-folder", default="logs", help="RL Zoo log folder (default: logs)")
+    bench.add_argument("--out", required=True, help="folder of runs.json, the worker logs and the report")
+    bench.add_argument("--baseline", default=None, help="variant that normalizes the scores (default: dqn, else the first)")
+    bench.add_argument("--eval-freq", type=int, default=None, help="agent steps between evaluations (default: budget/10)")
+    bench.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default: 10)")
+    bench.add_argument("--report-only", action="store_true", help="aggregate the finished runs; train nothing")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("train", help="rl_zoo3.train with all plugins (arguments are passed through)", add_help=False)
     sub.add_parser("enjoy", help="rl_zoo3.enjoy with all plugins (arguments are passed through)", add_help=False)
 
@@ -258,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_report(args)
     if args.command == "dashboard":
         return _cmd_dashboard(args)
+    if args.command == "benchmark":
+        return _cmd_benchmark(args)
     return _cmd_plugins(args)
 
 

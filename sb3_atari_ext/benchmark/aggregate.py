@@ -1,0 +1,261 @@
+"""Aggregate a benchmark's finished runs with rliable and write its report.
+
+Scores: the final evaluation of each run (mean return of RL Zoo's last ``evaluations.npz`` entry,
+deterministic policy). Per game they are normalized two ways: by a uniform-random agent
+(``(s - random) / |random|`` is meaningless when the random score is 0, so the random score is only
+subtracted) and by the baseline variant, ``(s - random) / (baseline_mean - random)``, so the
+baseline's mean is 1 on every game. The aggregate over games and seeds is the interquartile mean
+(IQM) and the mean, each with a stratified-bootstrap 95% confidence interval, and performance
+profiles (Agarwal et al. 2021, "Deep RL at the Edge of the Statistical Precipice", via rliable).
+
+Written to ``--out``: ``report.md``, ``summary.json``, ``scores.csv`` (one row per run),
+``curves.csv`` (one row per run and evaluation), ``learning_curves.png`` and
+``performance_profile.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sb3_atari_ext.benchmark.grid import Grid
+from sb3_atari_ext.benchmark.runner import load_manifest, run_key, write_json_atomic
+
+BOOTSTRAP_REPS = 2000
+
+
+@dataclass
+class RunResult:
+    variant: str
+    env: str
+    seed: int
+    folder: Path
+    timesteps: np.ndarray  # evaluation points (agent steps)
+    returns: np.ndarray  # mean evaluation return at each point
+    wall_time_s: float | None
+
+    @property
+    def final(self) -> float:
+        return float(self.returns[-1])
+
+
+def read_evaluations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(timesteps, mean return per evaluation)`` from a run's ``evaluations.npz``."""
+    with np.load(folder / "evaluations.npz") as data:
+        return np.asarray(data["timesteps"]), np.asarray(data["results"], dtype=float).mean(axis=1)
+
+
+def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
+    """Every finished run of the grid that has an evaluation, from ``<out>/runs.json``."""
+    manifest = load_manifest(out)
+    results = []
+    for variant, env, seed in grid.runs():
+        entry = manifest.get(run_key(grid, variant, env, seed))
+        if not entry or entry.get("status") != "finished":
+            continue
+        folder = Path(entry["folder"])
+        try:
+            timesteps, returns = read_evaluations(folder)
+        except (OSError, KeyError, ValueError):
+            warnings.warn(f"{folder}: no readable evaluations.npz; run left out of the report", stacklevel=2)
+            continue
+        if len(returns) == 0:
+            continue
+        results.append(RunResult(variant.name, env, seed, folder, timesteps, returns, entry.get("wall_time_s")))
+    return results
+
+
+def random_scores(envs: list[str], out: Path, episodes: int = 10, seed: int = 0) -> dict[str, float]:
+    """Mean return of a uniform-random agent per env (cached in ``<out>/random_scores.json``)."""
+    path = out / "random_scores.json"
+    cached: dict[str, float] = json.loads(path.read_text()) if path.is_file() else {}
+    missing = [env for env in envs if env not in cached]
+    if missing:
+        import gymnasium as gym
+
+        for env_id in missing:
+            env = gym.make(env_id)
+            env.action_space.seed(seed)
+            total = []
+            for episode in range(episodes):
+                env.reset(seed=seed + episode)
+                done, score = False, 0.0
+                while not done:
+                    _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+                    score += float(reward)
+                    done = terminated or truncated
+                total.append(score)
+            env.close()
+            cached[env_id] = float(np.mean(total))
+        write_json_atomic(path, cached)
+    return {env: cached[env] for env in envs}
+
+
+def _score_matrix(results: list[RunResult], variant: str, envs: list[str], normalize: Any) -> np.ndarray:
+    """``[runs, games]`` normalized final scores of one variant; seeds beyond the smallest count
+    per game are dropped so the matrix is rectangular (rliable's input)."""
+    per_env = [[normalize(r.final, env) for r in results if r.variant == variant and r.env == env] for env in envs]
+    n = min(len(s) for s in per_env)
+    return np.array([s[:n] for s in per_env], dtype=float).T if n else np.zeros((0, len(envs)))
+
+
+def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) -> dict[str, Any]:
+    """The summary: per variant IQM and mean with 95% CIs, per-env means; see the module doc."""
+    from rliable import library as rly
+    from rliable import metrics
+
+    envs = [env for env in grid.envs if any(r.env == env for r in results)]
+    baseline = grid.baseline
+    base_means = {
+        env: float(np.mean([r.final for r in results if r.variant == baseline and r.env == env]))
+        for env in envs
+        if baseline and any(r.variant == baseline and r.env == env for r in results)
+    }
+
+    def by_baseline(score: float, env: str) -> float:
+        span = base_means.get(env, math.nan) - random[env]
+        return (score - random[env]) / span if span and not math.isnan(span) else math.nan
+
+    normalize = by_baseline if baseline and len(base_means) == len(envs) else (lambda s, env: s - random[env])
+    matrices = {v.name: _score_matrix(results, v.name, envs, normalize) for v in grid.variants}
+    matrices = {k: m for k, m in matrices.items() if m.size and not np.isnan(m).any()}
+
+    def iqm_and_mean(x: np.ndarray) -> np.ndarray:
+        return np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)])
+
+    points, intervals = rly.get_interval_estimates(matrices, iqm_and_mean, reps=BOOTSTRAP_REPS) if matrices else ({}, {})
+    summary: dict[str, Any] = {
+        "budget_steps": grid.budget,
+        "seeds": grid.seeds,
+        "envs": envs,
+        "baseline": baseline if normalize is by_baseline else None,
+        "normalization": "(score - random) / (baseline mean - random)" if normalize is by_baseline else "score - random",
+        "random": {env: random[env] for env in envs},
+        "algorithms": {},
+    }
+    for variant in grid.variants:
+        runs = [r for r in results if r.variant == variant.name]
+        if not runs:
+            continue
+        entry: dict[str, Any] = {
+            "algo": variant.algo,
+            "params": variant.params,
+            "runs": len(runs),
+            "seeds_per_env": {env: sum(r.env == env for r in runs) for env in envs},
+            "per_env": {env: _mean_or_none([r.final for r in runs if r.env == env]) for env in envs},
+            "wall_time_s_mean": _mean_or_none([r.wall_time_s for r in runs if r.wall_time_s is not None]),
+        }
+        if variant.name in points:
+            iqm, mean = points[variant.name]
+            (iqm_lo, mean_lo), (iqm_hi, mean_hi) = intervals[variant.name]
+            entry.update(iqm=float(iqm), iqm_ci=[float(iqm_lo), float(iqm_hi)], mean=float(mean), mean_ci=[float(mean_lo), float(mean_hi)])
+        summary["algorithms"][variant.name] = entry
+    summary["_matrices"] = matrices  # for the profile plot; removed before writing
+    return summary
+
+
+def _mean_or_none(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _ci95(values: list[float]) -> float:
+    """Half-width of a t-based 95% confidence interval of the mean (0 for one value)."""
+    if len(values) < 2:
+        return 0.0
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
+
+
+def write_report(grid: Grid, out: str | Path, random_episodes: int = 10) -> dict[str, Any]:
+    """Aggregate the finished runs of ``grid`` and write every report file; returns the summary."""
+    out = Path(out)
+    results = finished_runs(grid, out)
+    if not results:
+        raise FileNotFoundError(f"no finished runs of this grid in {out / 'runs.json'}: run the benchmark first")
+    envs = [env for env in grid.envs if any(r.env == env for r in results)]
+    random = random_scores(envs, out, episodes=random_episodes)
+    summary = aggregate(grid, results, random)
+    matrices = summary.pop("_matrices")
+    write_json_atomic(out / "summary.json", summary)
+    _write_csvs(results, out)
+    from sb3_atari_ext.benchmark.plots import plot_learning_curves, plot_performance_profile
+
+    plot_learning_curves(results, [v.name for v in grid.variants], envs, out / "learning_curves.png")
+    if matrices:
+        plot_performance_profile(matrices, out / "performance_profile.png", xlabel=_profile_label(summary))
+    (out / "report.md").write_text(_markdown(grid, results, summary, bool(matrices)))
+    return summary
+
+
+def _profile_label(summary: dict[str, Any]) -> str:
+    return "normalized score (baseline mean = 1)" if summary["baseline"] else "score - random score"
+
+
+def _write_csvs(results: list[RunResult], out: Path) -> None:
+    with open(out / "scores.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["variant", "env", "seed", "final_return", "wall_time_s", "folder"])
+        for r in results:
+            writer.writerow([r.variant, r.env, r.seed, f"{r.final:.4f}", r.wall_time_s, r.folder.as_posix()])
+    with open(out / "curves.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["variant", "env", "seed", "timesteps", "eval_return"])
+        for r in results:
+            for t, value in zip(r.timesteps, r.returns):
+                writer.writerow([r.variant, r.env, r.seed, int(t), f"{value:.4f}"])
+
+
+def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], profile: bool) -> str:
+    names = [v.name for v in grid.variants if v.name in summary["algorithms"]]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Budget {grid.budget:,} agent steps per run; final score = mean return of the last evaluation "
+        f"({grid.eval_episodes} episodes, deterministic policy, every {grid.effective_eval_freq:,} steps). "
+        f"Runs finished: {len(results)} of {len(grid.runs())}.",
+        "",
+        "## Per game: mean final return +- 95% CI over seeds (seeds)",
+        "",
+    ]
+    refs = [env for env in summary["envs"] if env in grid.references]
+    header = ["env", "random", *names] + (["published"] if refs else [])
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for env in summary["envs"]:
+        row = [env, f"{summary['random'][env]:.2f}"]
+        for name in names:
+            finals = [r.final for r in results if r.variant == name and r.env == env]
+            row.append(f"{np.mean(finals):.2f} +- {_ci95(finals):.2f} ({len(finals)})" if finals else "-")
+        if refs:
+            ref = grid.references.get(env)
+            row.append(f"{ref['score']} ({ref.get('label', '')})" if ref else "-")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", f"## Aggregate over games: {summary['normalization']}", ""]
+    lines += ["| variant | algo | runs | IQM [95% CI] | mean [95% CI] | mean wall time per run |", "|---|---|---|---|---|---|"]
+    for name in names:
+        entry = summary["algorithms"][name]
+        iqm = f"{entry['iqm']:.3f} [{entry['iqm_ci'][0]:.3f}, {entry['iqm_ci'][1]:.3f}]" if "iqm" in entry else "-"
+        mean = f"{entry['mean']:.3f} [{entry['mean_ci'][0]:.3f}, {entry['mean_ci'][1]:.3f}]" if "mean" in entry else "-"
+        wall = f"{entry['wall_time_s_mean'] / 60:.1f} min" if entry["wall_time_s_mean"] else "-"
+        lines.append(f"| {name} | {entry['algo']} | {entry['runs']} | {iqm} | {mean} | {wall} |")
+    lines += [
+        "",
+        "IQM and mean: rliable, stratified bootstrap over runs within each game "
+        f"({BOOTSTRAP_REPS} resamples). A variant needs a run on every game to get an aggregate.",
+        "",
+        "![learning curves](learning_curves.png)",
+    ]
+    if profile:
+        lines += ["", "![performance profile](performance_profile.png)"]
+    variants = [v for v in grid.variants if v.params]
+    if variants:
+        lines += ["", "## Variants", ""]
+        lines += [f"- `{v.name}`: `{v.algo}` with `-params {' '.join(v.zoo_params())}`" for v in variants]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,208 @@
+"""What a benchmark trains: variants (an algorithm plus ``-params``) x env ids x seeds.
+
+A grid comes from the command line (``--algos dqn ddqn_prio --envs ... --seeds 3``), from a small
+yaml file (``--grid bench/learning/minatar.yml``), or both (the command line wins)::
+
+    budget: 500000             # agent steps per run (RL Zoo's -n)
+    seeds: 3                   # seeds 0 .. seeds-1 for every variant unless it says otherwise
+    envs: [MinAtar/Breakout-v1, MinAtar/Asterix-v1]
+    baseline: dqn              # scores are also normalized by this variant's mean per game
+    eval_freq: 50000           # RL Zoo's --eval-freq (agent steps)
+    eval_episodes: 10
+    variants:
+      dqn: {}                  # a variant named like an algorithm trains that algorithm
+      rainbow_lite:
+        algo: ddqn_prio
+        params: {n_steps: 3, policy_kwargs: "dict(dueling=True, noisy=True)"}
+      a3c: {seeds: 1}
+    references:                # published figures shown beside ours in report.md
+      MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class GridError(ValueError):
+    """A grid that cannot run: unknown algorithm, env or variant, or a bad value (one line)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the grid: a name, the RL Zoo algorithm it trains and its ``-params``."""
+
+    name: str
+    algo: str
+    params: dict[str, Any] = field(default_factory=dict)
+    seeds: int | None = None
+
+    def zoo_params(self) -> list[str]:
+        """``-params`` arguments for ``rl_zoo3.train``: RL Zoo ``eval``-s each value, so pass its repr."""
+        return [f"{key}:{value!r}" for key, value in self.params.items()]
+
+
+@dataclass
+class Grid:
+    """A whole benchmark: variants x envs x seeds at one budget."""
+
+    variants: list[Variant]
+    envs: list[str]
+    seeds: int = 3
+    budget: int = 500_000
+    baseline: str | None = None
+    eval_freq: int | None = None
+    eval_episodes: int = 10
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def seeds_of(self, variant: Variant) -> int:
+        return variant.seeds if variant.seeds is not None else self.seeds
+
+    def runs(self) -> list[tuple[Variant, str, int]]:
+        """Every (variant, env, seed) of the grid, seeds innermost-last so that every variant and
+        game gets its first seed before any gets a second (partial grids stay comparable)."""
+        order = []
+        most = max((self.seeds_of(v) for v in self.variants), default=0)
+        for seed in range(most):
+            for env in self.envs:
+                for variant in self.variants:
+                    if seed < self.seeds_of(variant):
+                        order.append((variant, env, seed))
+        return order
+
+    @property
+    def effective_eval_freq(self) -> int:
+        return self.eval_freq if self.eval_freq else max(self.budget // 10, 1)
+
+
+def parse_variant(text: str) -> Variant:
+    """``"rainbow_lite=ddqn_prio n_steps:3 policy_kwargs:'dict(dueling=True)'"`` -> :class:`Variant`.
+
+    Values are Python literals (numbers, strings, lists...) as in RL Zoo's ``-params``; anything
+    else is kept as a string (RL Zoo evaluates ``policy_kwargs`` strings itself).
+    """
+    name, sep, rest = text.partition("=")
+    parts = shlex.split(rest)
+    if not sep or not name.strip() or not parts:
+        raise GridError(f"bad --variant {text!r}: expected NAME=ALGO [KEY:VALUE ...]")
+    params = {}
+    for item in parts[1:]:
+        key, colon, value = item.partition(":")
+        if not colon or not key:
+            raise GridError(f"bad --variant {text!r}: {item!r} is not KEY:VALUE")
+        params[key] = _literal(value)
+    return Variant(name.strip(), parts[0], params)
+
+
+def _literal(value: str) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
+def _positive_int(value: Any, key: str, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < 1:
+        raise GridError(f"{source}: {key}={value!r} is not a positive integer")
+    return int(value)
+
+
+def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a grid yaml (a mapping); errors name the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise GridError(f"grid file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise GridError(f"cannot read grid file {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise GridError(f"grid file {path}: expected a mapping (budget, seeds, envs, variants), got {type(data).__name__}")
+    known = {"budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "variants", "references"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise GridError(f"grid file {path}: unknown key {unknown[0]!r}; keys are {', '.join(sorted(known))}")
+    return data
+
+
+def build_grid(
+    file: str | os.PathLike[str] | None = None,
+    algos: list[str] | None = None,
+    variants: list[str] | None = None,
+    envs: list[str] | None = None,
+    seeds: int | None = None,
+    budget: int | None = None,
+    baseline: str | None = None,
+    eval_freq: int | None = None,
+    eval_episodes: int | None = None,
+) -> Grid:
+    """A :class:`Grid` from a grid file and command-line values (which override the file's).
+
+    ``algos`` names variants of the file or, if the file has none by that name, algorithms
+    (a variant of that name with no ``-params``). ``variants`` are ``NAME=ALGO KEY:VALUE...`` texts.
+    """
+    data = load_grid_file(file) if file else {}
+    source = str(file) if file else "command line"
+    defined: dict[str, Variant] = {}
+    for name, spec in (data.get("variants") or {}).items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise GridError(f"{source}: variant {name!r} must be a mapping (algo, params, seeds)")
+        params = spec.get("params") or {}
+        if not isinstance(params, dict):
+            raise GridError(f"{source}: params of variant {name!r} must be a mapping")
+        variant_seeds = _positive_int(spec["seeds"], f"variants.{name}.seeds", source) if "seeds" in spec else None
+        defined[str(name)] = Variant(str(name), str(spec.get("algo", name)), dict(params), variant_seeds)
+    for text in variants or []:
+        variant = parse_variant(text)
+        defined[variant.name] = variant
+    if algos:
+        chosen = [defined.get(name, Variant(name, name)) for name in algos]
+    else:
+        chosen = list(defined.values())
+    if not chosen:
+        raise GridError("nothing to train: give --algos (or variants in a --grid file)")
+    names = [v.name for v in chosen]
+    if len(set(names)) != len(names):
+        raise GridError(f"a variant is listed twice: {names}")
+    env_ids = list(envs or data.get("envs") or [])
+    if not env_ids:
+        raise GridError("no env ids: give --envs (or envs in a --grid file)")
+    grid = Grid(
+        variants=chosen,
+        envs=[str(e) for e in env_ids],
+        seeds=_positive_int(seeds if seeds is not None else data.get("seeds", 3), "seeds", source),
+        budget=_positive_int(budget if budget is not None else data.get("budget", 500_000), "budget", source),
+        baseline=baseline or data.get("baseline"),
+        eval_freq=_positive_int(eval_freq, "eval_freq", source) if eval_freq else data.get("eval_freq"),
+        eval_episodes=_positive_int(
+            eval_episodes if eval_episodes is not None else data.get("eval_episodes", 10), "eval_episodes", source
+        ),
+        references=dict(data.get("references") or {}),
+    )
+    if grid.baseline is not None and grid.baseline not in names:
+        raise GridError(f"baseline {grid.baseline!r} is not one of the variants {names}")
+    return grid
+
+
+def check_grid(grid: Grid, known_algos: set[str] | list[str], known_envs: set[str]) -> None:
+    """Raise :class:`GridError` naming the first unknown algorithm or env id, with what is known."""
+    for variant in grid.variants:
+        if variant.algo not in known_algos:
+            hint = f"known algorithms: {', '.join(sorted(known_algos))}"
+            if variant.name == variant.algo:
+                hint += " (or define a variant of that name in --grid / --variant)"
+            raise GridError(f"unknown algorithm {variant.algo!r} (variant {variant.name!r}); {hint}")
+    for env in grid.envs:
+        if env not in known_envs:
+            close = sorted(e for e in known_envs if env.split("/")[-1].split("-")[0].lower() in e.lower())[:5]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise GridError(f"unknown env id {env!r}{hint}")

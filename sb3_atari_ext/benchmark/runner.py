@@ -1,0 +1,269 @@
+"""Run a :class:`~sb3_atari_ext.benchmark.grid.Grid` as ordinary RL Zoo trainings, resumably.
+
+Each run is one ``rl_zoo3.train`` process (``sb3-atari train``: RL Zoo with every plugin) with its
+own seed, one torch thread and the variant's ``-params``, writing the usual
+``<log folder>/<algo>/<env>_<n>/``. ``<out>/runs.json`` records which folder belongs to which
+(variant, env, seed) and whether it finished; it is rewritten atomically after every change.
+Calling the runner again trains only what is not finished: a finished run is never trained
+again, an interrupted or failed one starts over (its partial folder is removed first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sb3_atari_ext.benchmark.grid import Grid, Variant
+
+MANIFEST = "runs.json"
+_TIMESTEPS = re.compile(rb"total_timesteps\s*\|\s*(\d+)")
+
+
+def env_folder_name(env_id: str) -> str:
+    """RL Zoo's folder name of an env id (``MinAtar/Breakout-v1`` -> ``MinAtar-Breakout-v1``)."""
+    return env_id.replace(":", "-").replace("/", "-")
+
+
+def run_key(grid: Grid, variant: Variant, env: str, seed: int) -> str:
+    """Identity of a run: changing the algorithm, ``-params``, budget or evaluation makes a new run."""
+    spec = json.dumps(
+        [variant.algo, variant.params, grid.budget, grid.effective_eval_freq, grid.eval_episodes], sort_keys=True, default=str
+    )
+    digest = hashlib.sha1(spec.encode()).hexdigest()[:8]
+    return f"{variant.name}|{env}|{seed}|{digest}"
+
+
+def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    path = out / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())["runs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ValueError(f"{path} is not a benchmark manifest (delete it to start the grid afresh)") from None
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file in the same folder, fsync, then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=1, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _run_ids(folder: Path, env_name: str) -> set[int]:
+    pattern = re.compile(rf"^{re.escape(env_name)}_(\d+)$")
+    if not folder.is_dir():
+        return set()
+    return {int(m.group(1)) for p in folder.iterdir() if (m := pattern.match(p.name)) and p.is_dir()}
+
+
+def latest_timesteps(log: Path) -> int:
+    """Last ``total_timesteps`` SB3 printed in a run's log (0 before the first table)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(max(handle.seek(0, os.SEEK_END) - 8192, 0))
+            found = _TIMESTEPS.findall(handle.read())
+    except OSError:
+        return 0
+    return int(found[-1]) if found else 0
+
+
+@dataclass
+class _Active:
+    key: str
+    variant: Variant
+    env: str
+    seed: int
+    process: subprocess.Popen
+    log: Path
+    started: float
+    before: set[int]
+    folder: Path | None = None
+
+
+class BenchmarkRunner:
+    """Train every run of ``grid`` that ``<out>/runs.json`` does not list as finished.
+
+    :param grid: what to train
+    :param log_folder: RL Zoo's ``-f`` (runs go to ``<log_folder>/<algo>/<env>_<n>/``)
+    :param out: folder of the manifest, the worker logs and the report
+    :param workers: processes at a time
+    :param progress: show one progress bar (agent steps over the whole grid)
+    """
+
+    def __init__(self, grid: Grid, log_folder: str | os.PathLike[str], out: str | os.PathLike[str], workers: int = 1,
+                 progress: bool = True) -> None:
+        self.grid, self.log_folder, self.out = grid, Path(log_folder), Path(out)
+        self.workers, self.progress = max(1, int(workers)), progress
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "worker_logs").mkdir(exist_ok=True)
+        self.manifest = load_manifest(self.out)
+        self._stop = False
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _save(self) -> None:
+        write_json_atomic(self.out / MANIFEST, {"runs": self.manifest})
+
+    def todo(self) -> list[tuple[str, Variant, str, int]]:
+        """Runs of the grid not finished yet, in grid order."""
+        result = []
+        for variant, env, seed in self.grid.runs():
+            key = run_key(self.grid, variant, env, seed)
+            if self.manifest.get(key, {}).get("status") != "finished":
+                result.append((key, variant, env, seed))
+        return result
+
+    def _discard_partial(self, key: str) -> None:
+        # An interrupted or failed run starts over: remove the folder it left (never a finished one).
+        entry = self.manifest.get(key)
+        if not entry or not entry.get("folder"):
+            return
+        folder = Path(entry["folder"])
+        final_model = folder / f"{env_folder_name(entry['env'])}.zip"
+        inside = self.log_folder.resolve() in folder.resolve().parents
+        if folder.is_dir() and inside and not (entry.get("status") == "finished" and final_model.is_file()):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def command(self, variant: Variant, env: str, seed: int) -> list[str]:
+        """The ``rl_zoo3.train`` command line of one run (through ``sb3-atari train``)."""
+        cmd = [
+            sys.executable, "-m", "sb3_atari_ext.cli", "train",
+            "--algo", variant.algo, "--env", env, "--seed", str(seed),
+            "-n", str(self.grid.budget), "-f", str(self.log_folder), "--num-threads", "1",
+            "--eval-freq", str(self.grid.effective_eval_freq), "--eval-episodes", str(self.grid.eval_episodes),
+        ]  # fmt: skip
+        params = variant.zoo_params()
+        return cmd + (["-params", *params] if params else [])
+
+    # -- running -------------------------------------------------------------------------------
+    def _launch(self, key: str, variant: Variant, env: str, seed: int) -> _Active:
+        self._discard_partial(key)
+        algo_folder = self.log_folder / variant.algo
+        log = self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}.log"
+        environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        with open(log, "wb") as handle:
+            process = subprocess.Popen(
+                self.command(variant, env, seed), stdout=handle, stderr=subprocess.STDOUT, env=environ,
+                start_new_session=True,  # Ctrl-C reaches the runner, which stops its workers itself
+            )
+        self.manifest[key] = {
+            "variant": variant.name, "algo": variant.algo, "params": variant.params, "env": env, "seed": seed,
+            "budget": self.grid.budget, "status": "running", "folder": None, "log": str(log), "wall_time_s": None,
+        }  # fmt: skip
+        self._save()
+        return _Active(key, variant, env, seed, process, log, time.time(), _run_ids(algo_folder, env_folder_name(env)))
+
+    def _find_folder(self, run: _Active) -> None:
+        env_name = env_folder_name(run.env)
+        algo_folder = self.log_folder / run.variant.algo
+        new = _run_ids(algo_folder, env_name) - run.before
+        if new:
+            run.folder = algo_folder / f"{env_name}_{min(new)}"
+            self.manifest[run.key]["folder"] = str(run.folder)
+            self._save()
+
+    def _finish(self, run: _Active) -> str:
+        code = run.process.returncode
+        if run.folder is None:
+            self._find_folder(run)
+        entry = self.manifest[run.key]
+        entry["wall_time_s"] = round(time.time() - run.started, 1)
+        final_model = run.folder / f"{env_folder_name(run.env)}.zip" if run.folder else None
+        if self._stop:
+            entry["status"] = "interrupted"
+        elif code == 0 and final_model is not None and final_model.is_file():
+            entry["status"] = "finished"
+        else:
+            entry["status"] = "failed"
+            entry["returncode"] = code
+        self._save()
+        return entry["status"]
+
+    def _stop_all(self, active: list[_Active]) -> None:
+        for run in active:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.process.pid, signal.SIGTERM)
+        deadline = time.time() + 30
+        for run in active:
+            try:
+                run.process.wait(timeout=max(deadline - time.time(), 0.1))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(run.process.pid, signal.SIGKILL)
+                run.process.wait()
+            self._finish(run)
+
+    def run(self) -> dict[str, int]:
+        """Train what is left; returns counts ``{"finished", "failed", "skipped"}``.
+
+        :raises KeyboardInterrupt: after stopping the workers and saving the manifest, on
+            Ctrl-C or SIGTERM
+        """
+        todo = self.todo()
+        counts = {"finished": 0, "failed": 0, "skipped": len(self.grid.runs()) - len(todo)}
+        bar = self._progress_bar(len(self.grid.runs()), counts["skipped"])
+        active: list[_Active] = []
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            while todo or active:
+                starting = {(r.variant.algo, r.env) for r in active if r.folder is None}
+                for item in list(todo):
+                    if len(active) >= self.workers:
+                        break
+                    _, variant, env, _ = item
+                    if (variant.algo, env) in starting:
+                        continue  # RL Zoo numbers run folders: start one run per (algo, env) at a time
+                    active.append(self._launch(*item))
+                    starting.add((variant.algo, env))
+                    todo.remove(item)
+                time.sleep(0.5)
+                for run in list(active):
+                    if run.folder is None:
+                        self._find_folder(run)
+                    if run.process.poll() is not None:
+                        active.remove(run)
+                        status = self._finish(run)
+                        counts["finished" if status == "finished" else "failed"] += 1
+                        if status != "finished" and bar is not None:
+                            bar.write(f"run failed: {run.variant.name} {run.env} seed {run.seed} (log: {run.log})")
+                if bar is not None:
+                    done = len(self.grid.runs()) - len(todo) - len(active)
+                    steps = sum(min(latest_timesteps(r.log), self.grid.budget) for r in active)
+                    bar.set_postfix_str(f"runs {done}/{len(self.grid.runs())}, {len(active)} running", refresh=False)
+                    bar.update(max(done * self.grid.budget + steps - bar.n, 0))
+        except KeyboardInterrupt:
+            self._stop = True
+            self._stop_all(active)
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if bar is not None:
+                bar.close()
+        return counts
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def _progress_bar(self, total_runs: int, done_runs: int) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=total_runs * self.grid.budget, initial=done_runs * self.grid.budget, unit="step", unit_scale=True,
+            desc="benchmark", dynamic_ncols=True,
+        )  # fmt: skip

@@ -1,0 +1,113 @@
+"""``sb3-atari benchmark``: grid parsing, a real 2 x 1 x 2 grid through RL Zoo, resume, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sb3_atari_ext.benchmark.grid import GridError, Variant, build_grid, parse_variant
+from tests.conftest import run
+
+GRID = ["--algos", "dqn", "ddqn_prio", "--envs", "MinAtar/Breakout-v1", "--seeds", "2", "-n", "1500",
+        "--eval-freq", "500", "--eval-episodes", "2", "--workers", "2", "-f", "logs", "--out", "report",
+        "--no-progress"]  # fmt: skip
+
+
+def test_parse_variant_reads_literals_and_keeps_code_strings():
+    variant = parse_variant("rainbow_lite=ddqn_prio n_steps:3 policy_kwargs:'dict(dueling=True)' alpha:0.5")
+    assert variant == Variant("rainbow_lite", "ddqn_prio", {"n_steps": 3, "policy_kwargs": "dict(dueling=True)", "alpha": 0.5})
+    assert variant.zoo_params() == ["n_steps:3", "policy_kwargs:'dict(dueling=True)'", "alpha:0.5"]
+    with pytest.raises(GridError, match="KEY:VALUE"):
+        parse_variant("x=ddqn_prio n_steps")
+
+
+def test_grid_file_variants_seeds_and_run_order(tmp_path):
+    path = tmp_path / "grid.yml"
+    path.write_text(
+        "budget: 1000\nseeds: 2\nenvs: [A-v0, B-v0]\nvariants:\n  dqn: {}\n"
+        "  fancy: {algo: ddqn_prio, params: {n_steps: 3}}\n  a3c: {seeds: 1}\n"
+    )
+    grid = build_grid(path)
+    assert [v.name for v in grid.variants] == ["dqn", "fancy", "a3c"]
+    runs = [(v.name, env, seed) for v, env, seed in grid.runs()]
+    assert len(runs) == 2 * 2 + 2 * 2 + 2 * 1
+    assert runs[:6] == [(n, e, 0) for e in ("A-v0", "B-v0") for n in ("dqn", "fancy", "a3c")]  # every first seed first
+    only = build_grid(path, algos=["fancy"], seeds=1)
+    assert [(v.algo, v.params) for v in only.variants] == [("ddqn_prio", {"n_steps": 3})] and only.seeds == 1
+    path.write_text("budget: 1000\nbogus: 1\n")
+    with pytest.raises(GridError, match="unknown key 'bogus'"):
+        build_grid(path)
+
+
+@pytest.fixture(scope="module")
+def benchmark_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("benchmark")
+    first = run(["-m", "sb3_atari_ext.cli", "benchmark", *GRID], cwd=folder, timeout=600)
+    return folder, first
+
+
+def test_benchmark_writes_report_summary_and_plots(benchmark_run):
+    folder, first = benchmark_run
+    assert "runs: 4 trained, 0 already finished, 0 failed" in first.stdout
+    out = folder / "report"
+    for name in ("report.md", "summary.json", "learning_curves.png", "performance_profile.png", "scores.csv", "curves.csv"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["budget_steps"] == 1500 and summary["seeds"] == 2 and summary["envs"] == ["MinAtar/Breakout-v1"]
+    assert set(summary["algorithms"]) == {"dqn", "ddqn_prio"}
+    for entry in summary["algorithms"].values():
+        assert entry["runs"] == 2 and entry["iqm_ci"][0] <= entry["iqm"] <= entry["iqm_ci"][1]
+    # the runs are ordinary RL Zoo folders
+    for algo in ("dqn", "ddqn_prio"):
+        for n in (1, 2):
+            assert (folder / "logs" / algo / f"MinAtar-Breakout-v1_{n}" / "evaluations.npz").is_file()
+    report = (out / "report.md").read_text()
+    assert "| MinAtar/Breakout-v1 |" in report and "IQM" in report
+
+
+def test_iqm_equals_rliable_on_the_same_scores(benchmark_run):
+    from rliable import metrics
+
+    folder, _ = benchmark_run
+    out = folder / "report"
+    summary = json.loads((out / "summary.json").read_text())
+    random = summary["random"]["MinAtar/Breakout-v1"]
+    runs = json.loads((out / "runs.json").read_text())["runs"].values()
+
+    def final(algo):
+        scores = []
+        for entry in runs:
+            if entry["variant"] == algo:
+                with np.load(folder / entry["folder"] / "evaluations.npz") as data:
+                    scores.append(data["results"][-1].mean())
+        return np.array(scores)
+
+    baseline = final("dqn").mean()
+    for algo in ("dqn", "ddqn_prio"):
+        span = baseline - random
+        normalized = ((final(algo) - random) / span)[:, None] if span else (final(algo) - random)[:, None]
+        assert summary["algorithms"][algo]["iqm"] == pytest.approx(metrics.aggregate_iqm(normalized))
+
+
+def test_second_call_trains_nothing(benchmark_run):
+    folder, _ = benchmark_run
+    before = sorted(p.name for p in (folder / "logs" / "dqn").iterdir())
+    again = run(["-m", "sb3_atari_ext.cli", "benchmark", *GRID], cwd=folder, timeout=300)
+    assert "runs: 0 trained, 4 already finished, 0 failed" in again.stdout
+    assert sorted(p.name for p in (folder / "logs" / "dqn").iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--algos", "dqn_typo", "--envs", "MinAtar/Breakout-v1"], "error: unknown algorithm 'dqn_typo'"),
+        (["--algos", "dqn", "--envs", "MinAtar/Breakot-v1"], "error: unknown env id 'MinAtar/Breakot-v1'"),
+        (["--algos", "dqn", "--envs", "MinAtar/Breakout-v1", "--variant", "fast"], "error: bad --variant 'fast'"),
+        (["--algos", "dqn", "--envs", "MinAtar/Breakout-v1", "--grid", "missing.yml"], "error: grid file not found"),
+    ],
+)
+def test_bad_grid_is_one_error_line(tmp_path, args, message):
+    result = run(["-m", "sb3_atari_ext.cli", "benchmark", *args, "--out", "report"], cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
+    assert not (tmp_path / "logs").exists()

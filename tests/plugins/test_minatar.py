@@ -1,0 +1,53 @@
+"""The MinAtar plugin: env ids, Young & Tian's network, and every default yaml through RL Zoo."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+
+from sb3_atari_ext.plugins import get_registry
+from tests.conftest import zoo_train
+
+# CI installs plugins/sb3-atari-minatar (see .ci/run); its absence is a failure, not a skip.
+MINATAR_ALGOS = ("dqn", "qrdqn", "ddqn_prio", "split_q", "a3c")
+
+
+def test_env_ids_and_network_are_registered():
+    from sb3_atari_minatar.torch_layers import MinAtarCNN
+
+    registry = get_registry()
+    ids = registry.register_envs()
+    assert {"MinAtar/Breakout-v1", "MinAtar/SpaceInvaders-v0", "MinAtar/Asterix-v1"} <= set(ids)
+    assert registry.get("feature_extractors", "MinAtarCNN") is MinAtarCNN
+    env = gym.make("MinAtar/Breakout-v1")
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (10, 10, 4) and obs.dtype == bool and env.action_space.n == 3  # minimal action set
+    assert gym.make("MinAtar/Breakout-v0").action_space.n == 6
+
+
+def test_minatar_cnn_is_the_papers_network():
+    from sb3_atari_minatar.torch_layers import MinAtarCNN
+
+    space = gym.spaces.Box(0, 1, shape=(10, 10, 6), dtype=bool)
+    net = MinAtarCNN(space)
+    conv, linear = net.conv[0], net.linear[0]
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride) == (6, 16, (3, 3), (1, 1))
+    assert (linear.in_features, linear.out_features) == (16 * 8 * 8, 128)
+    obs = th.as_tensor(np.random.default_rng(0).random((5, 10, 10, 6)) > 0.5)
+    assert net(obs).shape == (5, 128)
+    with pytest.raises(ValueError, match="channel-last"):
+        MinAtarCNN(gym.spaces.Box(0, 1, shape=(100,)))
+
+
+@pytest.mark.parametrize("algo", MINATAR_ALGOS)
+def test_default_yaml_trains_through_rl_zoo_and_replays_in_enjoy(zoo, algo):
+    # learning_starts lowered so that the value-based algorithms update within the few steps
+    extra = [] if algo == "a3c" else ["-params", "learning_starts:100"]
+    zoo_train(zoo.path, algo, "MinAtar/Breakout-v1", 400, "--seed", "0", *extra)
+    run_dir = zoo.path / "logs" / algo / "MinAtar-Breakout-v1_1"
+    config = (run_dir / "MinAtar-Breakout-v1" / "config.yml").read_text()
+    assert "MinAtarCNN" in config  # the plugin's default yaml was used, no --conf-file
+    assert (run_dir / "MinAtar-Breakout-v1.zip").is_file()
+    played = zoo("-m", "rl_zoo3.enjoy", "--algo", algo, "--env", "MinAtar/Breakout-v1", "-f", "logs",
+                 "-n", "50", "--no-render")  # fmt: skip
+    assert played.returncode == 0
