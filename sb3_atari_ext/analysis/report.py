@@ -157,7 +157,7 @@ def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progres
             obs, _, start, _ = env.step(action)
             frame = env.render()
             if frame is not None:
-                images.append(Image.fromarray(np.asarray(frame)).convert("P", palette=Image.Palette.ADAPTIVE))
+                images.append(Image.fromarray(frame_to_uint8(frame)).convert("P", palette=Image.Palette.ADAPTIVE))
             if progress is not None:
                 progress()
     finally:
@@ -165,6 +165,18 @@ def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progres
     if images:
         images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
     return len(images)
+
+
+def frame_to_uint8(frame: Any, min_size: int = 160) -> np.ndarray:
+    """An RGB frame as uint8, enlarged (nearest neighbour) to at least ``min_size`` pixels a side.
+
+    Atari renders 210x160 uint8; MinAtar renders 10x10 floats in [0, 1].
+    """
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8:
+        frame = (np.clip(frame.astype(np.float64), 0.0, 1.0) * 255).round().astype(np.uint8)
+    scale = max(1, -(-min_size // max(min(frame.shape[:2]), 1)))
+    return frame.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else frame
 
 
 def _gym_id(run: Run) -> str:

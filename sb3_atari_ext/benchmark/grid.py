@@ -65,15 +65,17 @@ class Grid:
         return variant.seeds if variant.seeds is not None else self.seeds
 
     def runs(self) -> list[tuple[Variant, str, int]]:
-        """Every (variant, env, seed) of the grid, seeds innermost-last so that every variant and
-        game gets its first seed before any gets a second (partial grids stay comparable)."""
+        """Every (variant, env, seed) of the grid, in the order a partial grid is most useful:
+        seed by seed; within a seed first the variants with the most seeds (the main comparison)
+        on every game, then the rest. Variants keep their grid order."""
         order = []
         most = max((self.seeds_of(v) for v in self.variants), default=0)
         for seed in range(most):
-            for env in self.envs:
-                for variant in self.variants:
-                    if seed < self.seeds_of(variant):
-                        order.append((variant, env, seed))
+            present = [v for v in self.variants if seed < self.seeds_of(v)]
+            present.sort(key=lambda v: -self.seeds_of(v))  # stable: grid order within a seed count
+            for variant in present:
+                for env in self.envs:
+                    order.append((variant, env, seed))
         return order
 
     @property

@@ -31,7 +31,9 @@ def test_grid_file_variants_seeds_and_run_order(tmp_path):
     assert [v.name for v in grid.variants] == ["dqn", "fancy", "a3c"]
     runs = [(v.name, env, seed) for v, env, seed in grid.runs()]
     assert len(runs) == 2 * 2 + 2 * 2 + 2 * 1
-    assert runs[:6] == [(n, e, 0) for e in ("A-v0", "B-v0") for n in ("dqn", "fancy", "a3c")]  # every first seed first
+    # seed 0 first: the two-seed variants on every game, then the one-seed variant
+    assert runs[:6] == [(n, e, 0) for n in ("dqn", "fancy", "a3c") for e in ("A-v0", "B-v0")]
+    assert {seed for _, _, seed in runs[6:]} == {1}
     only = build_grid(path, algos=["fancy"], seeds=1)
     assert [(v.algo, v.params) for v in only.variants] == [("ddqn_prio", {"n_steps": 3})] and only.seeds == 1
     path.write_text("budget: 1000\nbogus: 1\n")

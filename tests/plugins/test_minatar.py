@@ -51,3 +51,16 @@ def test_default_yaml_trains_through_rl_zoo_and_replays_in_enjoy(zoo, algo):
     played = zoo("-m", "rl_zoo3.enjoy", "--algo", algo, "--env", "MinAtar/Breakout-v1", "-f", "logs",
                  "-n", "50", "--no-render")  # fmt: skip
     assert played.returncode == 0
+
+
+def test_report_and_dashboard_data_read_minatar_runs(zoo):
+    from sb3_atari_ext.analysis.runs import find_runs
+
+    zoo_train(zoo.path, "ddqn_prio", "MinAtar/Breakout-v1", 600, "--seed", "0", "-params", "learning_starts:100")
+    runs = find_runs(zoo.path / "logs")  # what the dashboard and report list
+    assert [(r.algo, r.env) for r in runs] == [("ddqn_prio", "MinAtar-Breakout-v1")] and len(runs[0].rewards) > 0
+    zoo("-m", "sb3_atari_ext.cli", "report", "-f", "logs", "--out", "report", "--gif-frames", "20")
+    from PIL import Image
+
+    with Image.open(zoo.path / "report" / "gameplay.gif") as gif:  # MinAtar renders 10x10 floats
+        assert gif.n_frames == 20 and min(gif.size) >= 160
