@@ -191,8 +191,8 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from sb3_atari_ext.dashboard.app import serve
 
     try:
-        serve(args.logs, port=args.port, host=args.host, storage=args.storage)
-    except FileNotFoundError as exc:
+        serve(args.logs, port=args.port, host=args.host, storage=args.storage, allowed_hosts=args.allow_host)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -298,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dash.add_argument("--port", type=int, default=5000)
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     dash.add_argument("--storage", default=None, help="an Optuna storage URL to show besides logs/*/optuna.log")
+    dash.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                      help="also accept this Host header name (default: localhost names and the bound address)")
     bench = sub.add_parser("benchmark", help="train a grid of variants x envs x seeds through RL Zoo and compare them")
     bench.add_argument("--algos", nargs="+", metavar="NAME", help="algorithms, or variants defined in --grid/--variant")
     bench.add_argument("--variant", action="append", default=[], metavar="'NAME=ALGO KEY:VALUE ...'",

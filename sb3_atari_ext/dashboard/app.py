@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from sb3_atari_ext.dashboard.data import LogsData
 
 
-def create_app(logs: str | Path, storage: str | None = None, refresh_s: float = 5.0):
-    """A Dash app over ``logs`` (and an optional Optuna storage URL)."""
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def create_app(
+    logs: str | Path, storage: str | None = None, refresh_s: float = 5.0, allowed_hosts: Sequence[str] = ()
+):
+    """A Dash app over ``logs`` (and an optional Optuna storage URL).
+
+    :param allowed_hosts: ``Host`` header names accepted besides localhost (the bound address,
+        names listed with ``--allow-host``); any other ``Host`` gets 400 (DNS rebinding)
+    """
     from dash import Dash
     from flask import abort, send_file
 
@@ -26,17 +37,25 @@ def create_app(logs: str | Path, storage: str | None = None, refresh_s: float = 
 
     @app.server.route("/files/<path:relative>")
     def files(relative: str):
-        target = (data.logs / relative).resolve()
-        if not target.is_relative_to(data.logs) or not target.is_file():
+        try:
+            target = (data.logs / relative).resolve()
+            found = target.is_relative_to(data.logs) and target.is_file()
+        except (ValueError, OSError):  # embedded null byte, name too long, ...: no such file
+            abort(404)
+        if not found:
             abort(404 if target.is_relative_to(data.logs) else 403)
         if target.suffix.lower() not in {".png", ".gif", ".jpg", ".jpeg", ".mp4", ".yml", ".csv"}:
             abort(403)
         return send_file(target)
 
+    hosts = {h.lower().strip("[]") for h in (*LOCAL_HOSTS, *allowed_hosts)}
+
     @app.server.before_request
     def read_only():
         from flask import request
 
+        if host_name(request.host) not in hosts:
+            abort(400, description="Host not allowed (start the dashboard with --allow-host NAME to accept it)")
         # Dash's own callback endpoint is a POST that reads only; nothing else may change state
         if request.method not in {"GET", "HEAD"} and not request.path.startswith("/_dash-update-component"):
             abort(405)
@@ -45,10 +64,27 @@ def create_app(logs: str | Path, storage: str | None = None, refresh_s: float = 
     return app
 
 
-def serve(logs: str, port: int = 5000, host: str = "127.0.0.1", storage: str | None = None) -> None:
+def host_name(host_header: str) -> str:
+    """The name part of a ``Host`` header (``[::1]:5000`` -> ``::1``, ``localhost:80`` -> ``localhost``)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def serve(
+    logs: str, port: int = 5000, host: str = "127.0.0.1", storage: str | None = None, allowed_hosts: Sequence[str] = ()
+) -> None:
     """Run the dashboard (binds 127.0.0.1 by default)."""
     if not Path(logs).is_dir():
         raise FileNotFoundError(f"--logs {logs} is not a folder")
-    app = create_app(logs, storage)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--port {port} is not a TCP port (1-65535)")
+    if host not in LOCAL_HOSTS:
+        print(
+            f"warning: the dashboard has no authentication: anyone who can reach {host}:{port} can read {logs}",
+            file=sys.stderr,
+        )
+    app = create_app(logs, storage, allowed_hosts=[*allowed_hosts, host])
     print(f"sb3-atari dashboard on http://{host}:{port}/ (logs: {Path(logs).resolve()})")
     app.run(host=host, port=port, debug=False)

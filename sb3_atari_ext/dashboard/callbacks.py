@@ -84,9 +84,8 @@ def register(app, data: LogsData) -> None:
     def studies(_):
         rows = []
         for s in data.studies():
-            row = {k: v for k, v in s.items() if k != "url"}
+            row = dict(s)  # a masked URL and an opaque storage id: never the URL itself
             row["best_params"] = json.dumps(s.get("best_params") or {})
-            row["_url"] = s.get("url")
             rows.append(row)
         return rows
 
@@ -96,7 +95,10 @@ def register(app, data: LogsData) -> None:
             return html.P("Select a study.")
         fig = go.Figure()
         row = rows[selected[0]]
-        points = data.study_history(row["_url"], row["study"])
+        try:
+            points = data.study_history(str(row.get("storage_id")), str(row["study"]))
+        except KeyError:  # an id the server never handed out: nothing is opened
+            return html.P("Unknown storage.")
         if points:
             xs, ys = zip(*points, strict=True)
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="trial value"))

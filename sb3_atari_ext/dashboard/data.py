@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,14 @@ class LogsData:
         return [str(f.resolve().relative_to(self.logs)) for f in files]
 
     # -- Optuna ------------------------------------------------------------------------------------
-    def storages(self) -> list[str]:
+    def storages(self) -> dict[str, str]:
+        """``{opaque id: storage}``: the ``--storage`` given and the journals found under ``--logs``.
+
+        The browser only ever sees the ids; the server opens nothing else.
+        """
         found = [str(p) for p in sorted(self.logs.glob("*/optuna.log"))]
-        return [self.storage, *found] if self.storage else found
+        urls = [self.storage, *found] if self.storage else found
+        return {hashlib.sha256(url.encode()).hexdigest()[:12]: url for url in urls}
 
     def studies(self) -> list[dict[str, Any]]:
         import optuna
@@ -51,19 +57,19 @@ class LogsData:
         from sb3_atari_ext.zoo.optimize import StorageError, open_storage, redact
 
         out = []
-        for url in self.storages():
+        for storage_id, url in self.storages().items():
             try:
                 storage = open_storage(url)
                 summaries = optuna.get_all_study_summaries(storage, include_best_trial=True)
             except (StorageError, Exception):  # noqa: BLE001 - an unreadable storage is listed as such
-                out.append({"storage": redact(url), "study": None, "error": True})
+                out.append({"storage": redact(url), "storage_id": storage_id, "study": None, "error": True})
                 continue
             for s in summaries:
                 best = s.best_trial
                 out.append(
                     {
                         "storage": redact(url),
-                        "url": url,
+                        "storage_id": storage_id,
                         "study": s.study_name,
                         "trials": s.n_trials,
                         "best_value": None if best is None else best.value,
@@ -72,10 +78,15 @@ class LogsData:
                 )
         return out
 
-    def study_history(self, url: str, name: str) -> list[tuple[int, float]]:
+    def study_history(self, storage_id: str, name: str) -> list[tuple[int, float]]:
+        """Completed trials ``(number, value)`` of study ``name`` in the storage known as ``storage_id``.
+
+        :raises KeyError: for an id this server did not hand out (a client cannot name a storage)
+        """
         import optuna
 
         from sb3_atari_ext.zoo.optimize import open_storage
 
+        url = self.storages()[storage_id]
         study = optuna.load_study(study_name=name, storage=open_storage(url))
         return [(t.number, t.value) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

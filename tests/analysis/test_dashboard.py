@@ -1,5 +1,6 @@
 """The Dash dashboard in a real headless Chromium (Debian's, driven by Playwright)."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -32,10 +33,10 @@ def free_port():
 
 
 class Dashboard:
-    def __init__(self, logs, cwd):
+    def __init__(self, logs, cwd, *extra):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", str(logs), "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", str(logs), "--port", str(self.port), *extra]
         self.proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -47,12 +48,35 @@ class Dashboard:
                 time.sleep(0.3)
         raise AssertionError("the dashboard did not start")
 
-    def get(self, path):
+    def get(self, path, headers=None):
         try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            request = urllib.request.Request(self.url + path, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, b""
+
+    def callback(self, output, inputs, state=()):
+        """POST one Dash callback as a browser (or a hostile client) would; returns (status, body)."""
+        ids = [dict(id=i, property=p, value=v) for i, p, v in inputs]
+        body = {
+            "output": output,
+            "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
+            "inputs": ids,
+            "state": [dict(id=i, property=p, value=v) for i, p, v in state],
+            "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        }
+        request = urllib.request.Request(
+            self.url + "/_dash-update-component",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
 
     def stop(self):
         self.proc.terminate()
@@ -142,6 +166,59 @@ def test_files_outside_logs_are_refused_and_the_app_is_read_only(logs, tmp_path)
         assert excinfo.value.code == 405
     finally:
         dashboard.stop()
+
+
+def test_client_cannot_name_a_storage_and_never_sees_a_url(logs, tmp_path):
+    from tests.zoo.test_optimize import POSTGRES
+
+    password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1]
+    dashboard = Dashboard(logs, tmp_path, "--storage", POSTGRES)
+    try:
+        status, body = dashboard.callback("studies.data", [("refresh", "n_intervals", 1)])
+        assert status == 200 and b"storage_id" in body
+        assert f":{password}@".encode() not in body and b"_url" not in body
+        rows = json.loads(body)["response"]["studies"]["data"]
+        assert rows and all(row["storage"].count("***") <= 1 for row in rows)
+        # a hostile client asks for the history of a storage it chose: nothing is opened or created
+        evil = tmp_path / "evil" / "study.db"
+        row = {"study": "x", "storage_id": "not-an-id", "_url": f"sqlite:///{evil}", "storage": f"sqlite:///{evil}"}
+        status, body = dashboard.callback(
+            "study-box.children", [("studies", "selected_rows", [0])], [("studies", "data", [row])]
+        )
+        assert status == 200 and b"Unknown storage" in body
+        assert not evil.exists() and not evil.parent.exists()
+    finally:
+        dashboard.stop()
+
+
+def test_only_local_host_headers_and_no_traceback_on_odd_paths(logs, tmp_path):
+    dashboard = Dashboard(logs, tmp_path)
+    try:
+        assert dashboard.get("/", headers={"Host": "evil.example"})[0] == 400  # DNS rebinding
+        assert dashboard.get("/", headers={"Host": f"attacker.test:{dashboard.port}"})[0] == 400
+        assert dashboard.get("/", headers={"Host": f"localhost:{dashboard.port}"})[0] == 200
+        probes = ["/files/%00", "/files/a%00b.png", "/files/" + "a" * 300 + ".png", "/files/" + "b/" * 40 + "c" * 260 + ".gif"]
+        for probe in probes:
+            assert dashboard.get(probe)[0] in (400, 404), probe
+    finally:
+        dashboard.proc.terminate()
+        output = dashboard.proc.communicate(timeout=10)[0]
+    assert "Traceback" not in output
+
+
+def test_public_bind_warns_and_bad_port_is_one_line(logs, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", str(logs), "--port", "99999"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stderr.strip() == "error: --port 99999 is not a TCP port (1-65535)"
+    dashboard = Dashboard(logs, tmp_path, "--host", "0.0.0.0")
+    try:
+        assert dashboard.get("/")[0] == 200
+    finally:
+        dashboard.proc.terminate()
+        output = dashboard.proc.communicate(timeout=10)[0]
+    assert "warning: the dashboard has no authentication" in output
 
 
 def test_binds_localhost_by_default(logs, tmp_path):

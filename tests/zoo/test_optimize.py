@@ -97,6 +97,36 @@ def test_two_workers_share_one_postgresql_study(tmp_path):
     trials = load(POSTGRES, name).trials
     assert sorted(t.number for t in trials) == [0, 1, 2, 3]  # distinct numbers, none lost
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    # RL Zoo pickles the study (report_*.pkl): no file of the run holds the password
+    password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1].encode()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("report_") and p.suffix == ".pkl" for p in written)
+    assert not [p for p in written if b":" + password + b"@" in p.read_bytes()]
+
+
+@pytest.mark.parametrize(
+    "url, masked",
+    [
+        ("postgresql+psycopg://:secret@host/db", "postgresql+psycopg://:***@host/db"),
+        ("postgresql+psycopg://user@host/db?password=secret", "postgresql+psycopg://user@host/db?password=***"),
+        ("postgresql+psycopg://user:p@ss@host:5432/db", "postgresql+psycopg://user:***@host:5432/db"),
+        ("postgresql://user:a/b@host/db?sslmode=require", "postgresql://user:***@host/db?sslmode=require"),
+        ("postgresql://user@host/db", "postgresql://user@host/db"),
+        ("logs/ddqn_prio/optuna.log", "logs/ddqn_prio/optuna.log"),
+    ],
+)
+def test_every_form_of_password_is_masked(url, masked):
+    from sb3_atari_ext.zoo.optimize import redact
+
+    assert redact(url) == masked
+
+
+def test_pickled_storage_keeps_no_password():
+    import pickle
+
+    data = pickle.dumps(open_storage(POSTGRES))
+    password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1].encode()
+    assert b":" + password + b"@" not in data and b":***@" in data
 
 
 def test_killed_worker_trial_becomes_fail_and_is_retried(tmp_path):
