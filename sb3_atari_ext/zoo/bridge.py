@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import shutil
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -57,6 +58,7 @@ def patch_utils(utils: ModuleType) -> None:
             continue
         utils.ALGOS[name] = cls
 
+    utils.StoreDict = _checked_store_dict(utils.StoreDict)
     # ``-params key:value`` is eval-ed in this module's globals (StoreDict): short names work there too.
     for name, obj in _short_names().items():
         utils.__dict__.setdefault(name, obj)
@@ -78,6 +80,32 @@ def patch_utils(utils: ModuleType) -> None:
 
     utils.get_wrapper_class = get_wrapper_class
     registry.register_envs()
+
+
+def _checked_store_dict(store_dict: type) -> type:
+    """RL Zoo's ``StoreDict`` (``-params``, ``--env-kwargs``...) with one error line for a bad item
+    (no ``:``, or a value that is not a Python expression) instead of a ``SyntaxError`` traceback."""
+    if getattr(store_dict, "_sb3_atari_checked", False):
+        return store_dict
+
+    class CheckedStoreDict(store_dict):  # type: ignore[misc, valid-type]
+        _sb3_atari_checked = True
+
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+            from sb3_atari_ext.zoo.errors import fail
+
+            for item in values:
+                key, colon, value = item.partition(":")
+                if not key or not colon or not value:
+                    fail(f"{option_string} {item!r}: expected KEY:VALUE, e.g. learning_rate:0.001")
+            try:
+                super().__call__(parser, namespace, values, option_string)
+            except Exception as exc:  # noqa: BLE001 - eval of user text: any error is the user's
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                fail(f"{option_string} {' '.join(values)!r}: a value is not a Python expression ({reason}); quote strings")
+
+    CheckedStoreDict.__name__ = CheckedStoreDict.__qualname__ = "StoreDict"
+    return CheckedStoreDict
 
 
 def _resolve_wrappers(hyperparams: dict[str, Any], key: str) -> dict[str, Any]:
@@ -124,6 +152,7 @@ def patch_exp_manager(module: ModuleType) -> None:
     manager.__init__ = _wrap_init(manager.__init__)
     manager._preprocess_hyperparams = _wrap_preprocess(manager._preprocess_hyperparams)
     manager.learn = _wrap_learn(manager.learn)
+    manager.setup_experiment = _wrap_setup(manager.setup_experiment)
     manager.create_envs = _wrap_create_envs(manager.create_envs)
     _extend_vec_env_choices()
     from sb3_atari_ext.zoo import optimize
@@ -254,6 +283,12 @@ def _wrap_init(original: Any) -> Any:
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        from sb3_atari_ext.zoo.errors import user_errors
+
+        with user_errors(self):
+            _init(self, *args, **kwargs)
+
+    def _init(self: Any, *args: Any, **kwargs: Any) -> None:
         bound = signature.bind(self, *args, **kwargs)
         vec_env = bound.arguments.get("vec_env_type", "dummy")
         if vec_env not in BUILTIN_VEC_ENVS:  # a registered backend: RL Zoo's own table only knows these
@@ -269,7 +304,12 @@ def _wrap_init(original: Any) -> Any:
             return
         zoo_default = Path(self.config)  # RL Zoo's own file for its built-in algorithms (e.g. ppo)
         sources = [zoo_default, *files] if zoo_default.is_file() else files
-        self.config = str(sources[0] if len(sources) == 1 else merge_hyperparams(sources, self.algo))
+        if len(sources) == 1:
+            self.config = str(sources[0])
+        else:
+            self.config = str(merge_hyperparams(sources, self.algo))
+            self._sb3_atari_merged_config = self.config
+            self._sb3_atari_config_label = " + ".join(str(f) for f in sources)
 
     return __init__
 
@@ -296,9 +336,26 @@ def _wrap_preprocess(original: Any) -> Any:
     return _preprocess_hyperparams
 
 
+def _wrap_setup(original: Any) -> Any:
+    from sb3_atari_ext.zoo.errors import user_errors
+
+    @functools.wraps(original)
+    def setup_experiment(self: Any) -> Any:
+        try:
+            with user_errors(self):
+                return original(self)
+        finally:
+            merged = getattr(self, "_sb3_atari_merged_config", None)
+            if merged is not None:  # read by now: leave no temporary file behind
+                shutil.rmtree(Path(merged).parent, ignore_errors=True)
+
+    return setup_experiment
+
+
 def _wrap_learn(original: Any) -> Any:
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
     from sb3_atari_ext.common.signals import StopTrainingOnSignal
+    from sb3_atari_ext.zoo.errors import user_errors
 
     @functools.wraps(original)
     def learn(self: Any, model: Any) -> None:
@@ -308,8 +365,9 @@ def _wrap_learn(original: Any) -> Any:
         # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
         metrics = MetricsCallback(self.save_path, interval=max(100, int(self.n_timesteps) // 200))
         self.callbacks.extend([stopper, metrics])
+        first_step = model.num_timesteps
         try:
-            with stopper.handle_signals():
+            with stopper.handle_signals(), user_errors(self, started=lambda: model.num_timesteps > first_step):
                 original(self, model)
         except NonFiniteLossError as exc:
             raise SystemExit(f"error: {exc}\nCheckpoints saved so far are kept in {self.save_path}") from None

@@ -1,0 +1,110 @@
+"""User mistakes in an RL Zoo run as one ``error:`` line, with nothing half-written.
+
+RL Zoo turns most bad values into a Python traceback from deep inside SB3 (an unknown ``-params``
+key is a ``TypeError`` of the algorithm's constructor, a bad learning-rate string an unpacking
+``ValueError``, an unknown wrapper ``ValueError: Empty module name``). :func:`user_errors` wraps
+the stages that read user input (reading and processing hyperparameters, building envs and the
+model, starting to learn) and exits with one line naming the key, the value, where it came from
+and what would be accepted. ``SB3_ATARI_EXT_DEBUG=1`` re-raises with the traceback instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ENV_DEBUG = "SB3_ATARI_EXT_DEBUG"
+
+
+def _debug() -> bool:
+    return os.environ.get(ENV_DEBUG, "").lower() in {"1", "true", "yes"}
+
+
+def config_label(manager: Any) -> str:
+    """The hyperparameter file(s) of a run as the user knows them (not a merged temporary file)."""
+    return str(getattr(manager, "_sb3_atari_config_label", None) or getattr(manager, "config", "the hyperparameters file"))
+
+
+def _source(manager: Any, key: str) -> str:
+    custom = getattr(manager, "custom_hyperparams", None) or {}
+    return "the -params option" if key in custom else config_label(manager)
+
+
+def _known_names(kind: str | None = None) -> str:
+    from sb3_atari_ext.plugins import get_registry
+    from sb3_atari_ext.zoo.bridge import _short_names
+
+    return ", ".join(sorted(get_registry().names(kind) if kind else _short_names()))
+
+
+def describe(exc: BaseException, manager: Any) -> str:
+    """The one-line message for ``exc`` raised while RL Zoo set up or started a run."""
+    from sb3_atari_ext.common.validation import HyperparameterError
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    algo = getattr(manager, "algo", "?")
+    if isinstance(exc, HyperparameterError):
+        return text if exc.source else str(exc.with_source(_source(manager, exc.key.split(".")[0])))
+    match = re.search(r"unexpected keyword argument '([^']+)'", text)
+    if isinstance(exc, TypeError) and match:
+        key = match.group(1)
+        return f"unknown hyperparameter {key!r} for {algo} in {_source(manager, key)}: it is not an argument of {algo}"
+    if isinstance(exc, NameError):
+        name = getattr(exc, "name", None) or text
+        return (
+            f"unknown name {name!r} in a hyperparameter (policy_kwargs, replay_buffer_class, ...) of "
+            f"{config_label(manager)} or -params; registered names: {_known_names()}"
+        )
+    if "Empty module name" in text or isinstance(exc, ModuleNotFoundError):
+        return (
+            f"unknown wrapper or class in env_wrapper/callback ({text}) of {config_label(manager)} or -params; "
+            f"registered wrappers: {_known_names('wrappers')}, or a dotted path such as "
+            "stable_baselines3.common.atari_wrappers.AtariWrapper"
+        )
+    if "not enough values to unpack" in text or text.startswith("Invalid value for"):
+        return f"invalid learning_rate or clip_range ({text}): expected a number or a schedule like lin_0.001"
+    if isinstance(exc, AssertionError) and "collect one step" in text:
+        return f"invalid hyperparameter train_freq: {text} (expected an integer >= 1)"
+    if isinstance(exc, ZeroDivisionError):
+        return f"invalid hyperparameter for {algo} ({text}): n_envs, n_steps and batch sizes must be >= 1"
+    return f"{type(exc).__name__}: {text} (set {ENV_DEBUG}=1 for the traceback)"
+
+
+@contextlib.contextmanager
+def user_errors(manager: Any, started: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Turn any exception of the block into ``SystemExit("error: ...")``.
+
+    A run that never trained leaves nothing behind: the run folder is removed (if it holds no model
+    zip) when the block created it, or, with ``started`` given (the learning stage), when
+    ``started()`` says no step was taken.
+    """
+    save_path = getattr(manager, "save_path", None)
+    existed = bool(save_path) and Path(save_path).exists()
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if _debug():
+            raise
+        if save_path and (not started() if started is not None else not existed):
+            remove_unstarted_run(Path(save_path))
+        raise SystemExit(f"error: {describe(exc, manager)}") from None
+
+
+def remove_unstarted_run(folder: Path) -> None:
+    """Remove a run folder RL Zoo created for a run that never trained (no model zip in it)."""
+    if folder.is_dir() and not any(folder.rglob("*.zip")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit 2 (for argparse actions and hooks)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
