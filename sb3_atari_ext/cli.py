@@ -43,6 +43,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         if plugin["error"]:
             print(f"  FAILED TO LOAD: {plugin['error']}")
             continue
+        if plugin.get("disabled"):
+            print(f"  DISABLED: {plugin['disabled']}")
+            continue
         for kind, names in plugin["registers"].items():
             print(f"  {kind}: {', '.join(names)}")
     return 0

@@ -13,6 +13,7 @@ name that two plugins register (naming both distributions).
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import threading
 import warnings
@@ -69,6 +70,7 @@ class PluginInfo:
     module: str
     error: str | None = None
     hooks: list[str] = field(default_factory=list)
+    disabled: str | None = None  # why the plugin's registrations are ignored (a name conflict)
 
 
 @dataclass
@@ -143,6 +145,44 @@ def _check_entry(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, A
         raise TypeError(f"{kind[:-1].replace('_', ' ')} {key[-1]!r} must be a subclass of {base.__name__}, got {value!r}")
 
 
+# Kinds whose short names share one namespace in RL Zoo yaml (policy_kwargs, env_wrapper, ...).
+SHORT_NAME_KINDS = ("feature_extractors", "replay_buffers", "wrappers", "reward_functions")
+
+
+class _Conflict(Exception):
+    """A plugin's registration clashes with an earlier one: that plugin gets disabled."""
+
+    def __init__(self, plugin: str, message: str) -> None:
+        super().__init__(message)
+        self.plugin, self.message = plugin, message
+
+
+def _is_class_path(name: str) -> bool:
+    """Whether ``name`` (``pkg.module.Class``) names an importable module's attribute."""
+    module, dot, _ = name.rpartition(".")
+    if not dot:
+        return False
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _check_shadowing(
+    entries: dict[str, dict[tuple[str, ...], Entry]], kind: str, name: str, what: str, plugin: str, dist: str
+) -> None:
+    for other_kind in SHORT_NAME_KINDS:
+        other = entries[other_kind].get((name,))
+        if other_kind != kind and other is not None:
+            raise _Conflict(
+                plugin,
+                f"{what} of {dist} shadows the {other_kind[:-1].replace('_', ' ')} of the same name registered by "
+                f"plugin {other.plugin!r} (distribution {other.distribution}): short names are shared in yaml",
+            )
+    if _is_class_path(name):
+        raise _Conflict(plugin, f"{what} of {dist} shadows the class path {name!r}: register it under a short name")
+
+
 class Registry:
     """The plugin manager plus the components its plugins register.
 
@@ -198,31 +238,47 @@ class Registry:
 
     # -- collecting ----------------------------------------------------------------------------
     def _collect(self) -> dict[str, dict[tuple[str, ...], Entry]]:
+        """Call every hook once. A plugin whose name clashes with an earlier plugin's (or shadows
+        another kind's short name or a dotted class path) is disabled with one warning naming both
+        distributions, and the collection starts over without it; everything else keeps working."""
         with self._lock:
-            if self._entries is not None:
-                return self._entries
-            entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
-            for kind, (hook_name, n_key) in KINDS.items():
-                caller = getattr(self.pm.hook, hook_name)
-                # get_hookimpls() lists implementations in registration order (pluggy *calls* them
-                # in reverse); each is called on its own to know which plugin registered what.
-                for impl in caller.get_hookimpls():
-                    info = self.plugins.get(impl.plugin_name)
-                    dist = info.distribution if info else impl.plugin_name
-                    register = self._make_register(entries[kind], kind, n_key, impl.plugin_name, dist)
-                    try:
-                        impl.function(register=register)
-                    except PluginConflictError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - a broken hook must not break the others
-                        _fail(f"sb3_atari_ext: hook {hook_name} of plugin {impl.plugin_name!r} ({dist}) failed: {exc!r}", exc)
-            self._entries = entries
-            return entries
+            while self._entries is None:
+                try:
+                    self._entries = self._collect_once()
+                except _Conflict as conflict:
+                    info = self.plugins.get(conflict.plugin)
+                    if info is None or info.disabled is not None:  # cannot happen twice: safety net
+                        raise PluginConflictError(conflict.message) from None
+                    info.disabled = conflict.message
+                    _fail(f"sb3_atari_ext: plugin {conflict.plugin!r} ({info.distribution}) is disabled: {conflict.message}")
+            return self._entries
+
+    def _collect_once(self) -> dict[str, dict[tuple[str, ...], Entry]]:
+        entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
+        for kind, (hook_name, n_key) in KINDS.items():
+            caller = getattr(self.pm.hook, hook_name)
+            # get_hookimpls() lists implementations in registration order (pluggy *calls* them
+            # in reverse); each is called on its own to know which plugin registered what.
+            for impl in caller.get_hookimpls():
+                info = self.plugins.get(impl.plugin_name)
+                if info is not None and info.disabled is not None:
+                    continue
+                dist = info.distribution if info else impl.plugin_name
+                register = self._make_register(entries, kind, n_key, impl.plugin_name, dist)
+                try:
+                    impl.function(register=register)
+                except _Conflict:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a broken hook must not break the others
+                    _fail(f"sb3_atari_ext: hook {hook_name} of plugin {impl.plugin_name!r} ({dist}) failed: {exc!r}", exc)
+        return entries
 
     @staticmethod
     def _make_register(
-        table: dict[tuple[str, ...], Entry], kind: str, n_key: int, plugin: str, dist: str
+        entries: dict[str, dict[tuple[str, ...], Entry]], kind: str, n_key: int, plugin: str, dist: str
     ) -> Callable[..., None]:
+        table = entries[kind]
+
         def register(*args: Any, **extra: Any) -> None:
             if len(args) != n_key + 1:
                 raise TypeError(f"register() for {kind} takes {n_key + 1} positional arguments, got {len(args)}")
@@ -230,13 +286,16 @@ class Registry:
             _check_entry(kind, key, value, extra)
             if kind == "hyperparams":
                 key = (*key, plugin)  # merged per algorithm by the RL Zoo bridge
+            what = f"{kind[:-1].replace('_', ' ')} {':'.join(key)!r}"
             if key in table:
                 other = table[key]
-                raise PluginConflictError(
-                    f"{kind[:-1].replace('_', ' ')} {':'.join(key)!r} is registered twice: by plugin "
-                    f"{other.plugin!r} (distribution {other.distribution}) and by plugin {plugin!r} "
-                    f"(distribution {dist}). Uninstall one, or load only one with {ENV_ONLY}."
+                raise _Conflict(
+                    plugin,
+                    f"{what} is already registered by plugin {other.plugin!r} (distribution {other.distribution}); "
+                    f"this plugin is {dist}. Uninstall one, or load only one with {ENV_ONLY}.",
                 )
+            if kind in SHORT_NAME_KINDS:
+                _check_shadowing(entries, kind, key[0], what, plugin, dist)
             table[key] = Entry(kind, key, value, plugin, dist, extra)
 
         return register
@@ -319,6 +378,7 @@ class Registry:
                     "hooks": info.hooks,
                     "registers": registered,
                     "error": info.error,
+                    "disabled": info.disabled,
                 }
             )
         return out

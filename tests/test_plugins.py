@@ -55,14 +55,39 @@ def test_installed_entry_points_include_builtin():
     assert "ddqn_prio" in get_registry().names("algorithms")
 
 
-def test_conflicting_names_name_both_distributions(registry):
+def test_conflicting_plugin_is_disabled_with_one_warning_naming_both(registry):
     def register_algorithms(register):
         register("ddqn_prio", DQN)
 
-    registry.register_plugin(plugin(register_algorithms=register_algorithms), "intruder", distribution="intruder-dist")
-    with pytest.raises(PluginConflictError) as info:
-        registry.names("algorithms")
-    assert "sb3-atari-ext" in str(info.value) and "intruder-dist" in str(info.value)
+    def register_wrappers(register):
+        register("Harmless", lambda env: env)
+
+    intruder = plugin(register_algorithms=register_algorithms, register_wrappers=register_wrappers)
+    registry.register_plugin(intruder, "intruder", distribution="intruder-dist")
+    with pytest.warns(PluginLoadWarning) as record:
+        algorithms = registry.names("algorithms")
+    assert len(record) == 1 and "sb3-atari-ext" in str(record[0].message) and "intruder-dist" in str(record[0].message)
+    assert algorithms["ddqn_prio"] is DDQNPrio  # the earlier plugin keeps the name
+    assert "Harmless" not in registry.names("wrappers")  # everything of the disabled plugin is ignored
+    described = {p["name"]: p for p in registry.describe()}
+    assert "intruder-dist" in described["intruder"]["disabled"] and described["builtin"]["disabled"] is None
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("PrioritizedReplayBuffer", "shadows the replay buffer of the same name"),
+        ("stable_baselines3.common.atari_wrappers.AtariWrapper", "shadows the class path"),
+    ],
+)
+def test_short_name_shadowing_another_kind_or_a_class_path_is_a_conflict(registry, name, message):
+    def register_wrappers(register):
+        register(name, lambda env: env)
+
+    registry.register_plugin(plugin(register_wrappers=register_wrappers), "shadow", distribution="shadow-dist")
+    with pytest.warns(PluginLoadWarning, match=message):
+        wrappers = registry.names("wrappers")
+    assert name not in wrappers and registry.plugins["shadow"].disabled is not None
 
 
 def test_plugin_that_fails_to_import_is_isolated_with_one_warning(registry):

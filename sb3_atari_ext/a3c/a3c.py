@@ -42,7 +42,7 @@ from torch import nn
 
 from sb3_atari_ext.a3c.policies import A3CCnnLstmPolicy, A3CLstmPolicy, A3CMultiInputLstmPolicy
 from sb3_atari_ext.common.optim import RMSpropTFLike
-from sb3_atari_ext.common.q_learning import check_finite
+from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import check_params
 
@@ -265,7 +265,25 @@ class A3C(RecurrentPPO):
     def collect_rollouts(
         self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
     ) -> bool:
-        """Play ``n_rollout_steps`` steps in every env; the fast path keeps the autograd graph."""
+        """Play ``n_rollout_steps`` steps in every env; the fast path keeps the autograd graph.
+
+        Non-finite policy outputs (NaN weights or observations) stop training with the same
+        :class:`NonFiniteLossError` as a non-finite loss, not torch's distribution ``ValueError``.
+        """
+        try:
+            return self._collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+        except (ValueError, RuntimeError) as exc:  # torch.distributions / torch.multinomial on NaN
+            if "invalid values" not in str(exc) and "probability tensor contains" not in str(exc):
+                raise
+            raise NonFiniteLossError(
+                f"a3c: the policy's outputs are not finite at timestep {self.num_timesteps} (NaN or inf in its "
+                "weights or in the observations). Training stopped; checkpoints saved so far are kept. "
+                "Usual causes: a learning rate that is too high, unclipped rewards, or NaN observations."
+            ) from None
+
+    def _collect_rollouts(
+        self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+    ) -> bool:
         self._rollout_graph = None
         if not self.uses_rollout_graph():
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
@@ -396,7 +414,7 @@ class A3C(RecurrentPPO):
         check_finite(loss.item(), "a3c", self._n_updates, self.num_timesteps)
         self.policy.optimizer.zero_grad()
         loss.backward()
-        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        grad_norm = clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "a3c", self._n_updates, self.num_timesteps)
         self.policy.optimizer.step()
         self._n_updates += 1
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,18 @@ def read_monitor(files: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     rows: list[tuple[float, float, int]] = []
     for file in files:
         try:
-            with open(file, newline="") as f:
+            with open(file, newline="", errors="replace") as f:
                 lines = [line for line in f if not line.startswith("#")]
-            for row in csv.DictReader(lines):
+        except OSError:
+            continue  # removed while we read
+        bad = 0
+        for row in csv.DictReader(lines):
+            try:
                 rows.append((float(row["t"]), float(row["r"]), int(float(row["l"]))))
-        except (OSError, KeyError, ValueError):
-            continue  # a file being written or not a Monitor file
+            except (KeyError, TypeError, ValueError):  # a line cut short (a run killed mid-write)
+                bad += 1
+        if bad:
+            warnings.warn(f"{file}: skipped {bad} unreadable line(s)", stacklevel=2)
     rows.sort()
     rewards = np.array([r for _, r, _ in rows], dtype=np.float64)
     lengths = np.array([n for _, _, n in rows], dtype=np.int64)
@@ -171,6 +178,21 @@ def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:
     algos = {**ALGOS, **get_registry().algorithms()}
     if algo not in algos:
         raise ValueError(f"unknown algorithm {algo!r}; known: {', '.join(sorted(algos))}")
+    check_model_file(path)
     # as rl_zoo3.enjoy: no optimizer schedule is needed to act
     custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0}
     return algos[algo].load(path, custom_objects=custom_objects, **kwargs)
+
+
+def check_model_file(path: str | Path) -> None:
+    """Raise ``ValueError`` unless ``path`` is a complete SB3 model zip (not truncated or corrupt)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable model (truncated or corrupt zip: {exc}); was its save interrupted?") from None
+    if "data" not in names or broken is not None:
+        raise ValueError(f"{path} is not a complete SB3 model (missing 'data' or a corrupt member {broken!r})")

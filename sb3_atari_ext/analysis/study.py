@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, open_storage
+from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, open_storage, redact
 
 
 def _class_name(value: Any) -> Any:
@@ -79,7 +79,12 @@ def report(storage: str, study_name: str, out: str | None = None, plot: str | No
     import yaml
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    opened = open_storage(storage, create=False)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=opened)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
+        raise ValueError(f"no study named {study_name!r} in {redact(storage)}; studies there: {', '.join(names) or 'none'}") from None
     complete = study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE])
     if not complete:
         raise ValueError(f"study {study_name!r} has no complete trial yet ({len(study.trials)} trials)")

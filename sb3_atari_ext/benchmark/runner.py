@@ -213,6 +213,23 @@ class BenchmarkRunner:
         :raises KeyboardInterrupt: after stopping the workers and saving the manifest, on
             Ctrl-C or SIGTERM
         """
+        with self._exclusive():
+            return self._run()
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Any:
+        """One runner per ``--out`` folder: a second one would rewrite the manifest under the first."""
+        import fcntl
+
+        with open(self.out / ".runs.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise ValueError(f"another sb3-atari benchmark is running with --out {self.out}") from None
+            self.manifest = load_manifest(self.out)  # what the previous runner left
+            yield
+
+    def _run(self) -> dict[str, int]:
         todo = self.todo()
         counts = {"finished": 0, "failed": 0, "skipped": len(self.grid.runs()) - len(todo)}
         bar = self._progress_bar(len(self.grid.runs()), counts["skipped"])

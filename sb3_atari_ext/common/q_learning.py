@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch as th
 from torch import nn
 
@@ -78,11 +80,19 @@ def split_q_priorities(current: th.Tensor, targets: th.Tensor) -> th.Tensor:
     return (current - targets).abs().sum(dim=1)
 
 
-def check_finite(loss_value: float, algo: str, n_updates: int, num_timesteps: int) -> None:
-    """Raise :class:`NonFiniteLossError` with a clear message when the loss is NaN/inf."""
+def check_finite(loss_value: float, algo: str, n_updates: int, num_timesteps: int, what: str = "loss") -> None:
+    """Raise :class:`NonFiniteLossError` with a clear message when the loss (or ``what``) is NaN/inf."""
     if not (loss_value == loss_value and abs(loss_value) != float("inf")):
         raise NonFiniteLossError(
-            f"{algo}: the loss is {loss_value} at gradient update {n_updates} (timestep {num_timesteps}). "
+            f"{algo}: the {what} is {loss_value} at gradient update {n_updates} (timestep {num_timesteps}). "
             "Training stopped before applying this update, so the parameters are still finite. "
             "Usual causes: a learning rate that is too high, unclipped rewards, or NaN observations."
         )
+
+
+def clip_and_check_gradients(parameters: Any, max_norm: float, algo: str, n_updates: int, num_timesteps: int) -> th.Tensor:
+    """``clip_grad_norm_`` that refuses a non-finite gradient norm before the optimizer step (a finite
+    loss can still overflow in its gradients; stepping then would write NaN into every weight)."""
+    norm = th.nn.utils.clip_grad_norm_(parameters, max_norm)
+    check_finite(float(norm), algo, n_updates, num_timesteps, what="gradient norm")
+    return norm

@@ -14,7 +14,7 @@ from stable_baselines3.dqn import DQN
 from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_per_params
-from sb3_atari_ext.common.q_learning import check_finite, double_q_target
+from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import HyperparameterError, check_params
 from sb3_atari_ext.ddqn_prio.policies import (
@@ -223,6 +223,11 @@ class DDQNPrio(DQN):
             super()._setup_model()
         finally:
             self.n_steps = n_steps
+        capacity = self.replay_buffer.buffer_size * self.replay_buffer.n_envs
+        if capacity < self.batch_size:  # e.g. a memory_limit that leaves fewer slots than a batch
+            limit = self.replay_buffer_kwargs.get("memory_limit")
+            key, value = ("replay_buffer_kwargs.memory_limit", limit) if limit is not None else ("buffer_size", self.buffer_size)
+            raise HyperparameterError(key, value, f"room for at least batch_size={self.batch_size} transitions (it holds {capacity})")
         # Conv nets train ~10% faster in NHWC on CPU: this pays for Double DQN's extra forward.
         self._channels_last = prefers_channels_last(self.policy, self.device)
         if self._channels_last:
@@ -301,7 +306,7 @@ class DDQNPrio(DQN):
 
             self.policy.optimizer.zero_grad()
             loss.backward()
-            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "ddqn_prio", self._n_updates, self.num_timesteps)
             self.policy.optimizer.step()
 
             # New priorities from |TD error| (Alg. 1 line 12)

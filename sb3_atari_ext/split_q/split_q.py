@@ -10,7 +10,7 @@ from stable_baselines3.common.policies import BasePolicy
 from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.split_reward import SplitRewardReplayBuffer
-from sb3_atari_ext.common.q_learning import check_finite, split_q_priorities, split_q_targets
+from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, split_q_priorities, split_q_targets
 from sb3_atari_ext.common.torch_utils import channels_last
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.ddqn_prio import DDQNPrio
@@ -151,7 +151,7 @@ class SplitQ(DDQNPrio):
 
             self.policy.optimizer.zero_grad()
             loss.backward()
-            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "split_q", self._n_updates, self.num_timesteps)
             self.policy.optimizer.step()
 
             # Priority: per-stream absolute TD errors, summed (they must not cancel)

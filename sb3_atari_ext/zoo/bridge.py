@@ -59,6 +59,7 @@ def patch_utils(utils: ModuleType) -> None:
         utils.ALGOS[name] = cls
 
     utils.StoreDict = _checked_store_dict(utils.StoreDict)
+    utils.get_model_path = _checked_model_path(utils.get_model_path)
     # ``-params key:value`` is eval-ed in this module's globals (StoreDict): short names work there too.
     for name, obj in _short_names().items():
         utils.__dict__.setdefault(name, obj)
@@ -106,6 +107,28 @@ def _checked_store_dict(store_dict: type) -> type:
 
     CheckedStoreDict.__name__ = CheckedStoreDict.__qualname__ = "StoreDict"
     return CheckedStoreDict
+
+
+def _checked_model_path(original: Any) -> Any:
+    """``get_model_path`` of ``enjoy``/``record_video`` that refuses a truncated or corrupt model zip
+    with one error line (RL Zoo's own "not found" errors are kept)."""
+    if getattr(original, "_sb3_atari_checked", False):
+        return original
+
+    @functools.wraps(original)
+    def get_model_path(*args: Any, **kwargs: Any) -> Any:
+        from sb3_atari_ext.analysis.runs import check_model_file
+        from sb3_atari_ext.zoo.errors import fail
+
+        result = original(*args, **kwargs)
+        try:
+            check_model_file(result[1])
+        except ValueError as exc:
+            fail(str(exc))
+        return result
+
+    get_model_path._sb3_atari_checked = True  # type: ignore[attr-defined]
+    return get_model_path
 
 
 def _resolve_wrappers(hyperparams: dict[str, Any], key: str) -> dict[str, Any]:
@@ -386,17 +409,23 @@ _PATCHES = {
 
 
 def patch_module(module: ModuleType) -> None:
-    """Apply the patch for ``module`` once. Conflicts between plugins are fatal; other failures warn."""
+    """Apply the patch for ``module`` once. A failure warns and RL Zoo keeps working without our
+    plugins; in strict mode (``SB3_ATARI_EXT_STRICT=1``, for plugin authors) it is one error line
+    naming the plugin."""
+    from sb3_atari_ext.plugins import _strict
+
     patch = _PATCHES.get(module.__name__)
     if patch is None or getattr(module, PATCHED, False):
         return
+    setattr(module, PATCHED, True)
     try:
         patch(module)
-    except PluginConflictError:
-        raise
     except Exception as exc:  # noqa: BLE001 - RL Zoo must keep working without our plugins
+        if _strict():
+            from sb3_atari_ext.zoo.errors import fail
+
+            fail(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
         warnings.warn(f"sb3_atari_ext: could not add plugins to {module.__name__}: {exc!r}", stacklevel=2)
-    setattr(module, PATCHED, True)
 
 
 def apply() -> None:

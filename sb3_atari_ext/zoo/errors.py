@@ -51,6 +51,10 @@ def describe(exc: BaseException, manager: Any) -> str:
     algo = getattr(manager, "algo", "?")
     if isinstance(exc, HyperparameterError):
         return text if exc.source else str(exc.with_source(_source(manager, exc.key.split(".")[0])))
+    if type(exc).__module__.startswith("yaml"):
+        return f"cannot read the hyperparameters file {config_label(manager)}: {text}"
+    if isinstance(exc, AttributeError) and "has no attribute 'keys'" in text:
+        return f"the hyperparameters file {config_label(manager)} must be a mapping of env ids to settings"
     match = re.search(r"unexpected keyword argument '([^']+)'", text)
     if isinstance(exc, TypeError) and match:
         key = match.group(1)

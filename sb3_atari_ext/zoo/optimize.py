@@ -30,6 +30,7 @@ import random
 import re
 import time
 import types
+from pathlib import Path
 from typing import Any
 
 ENV_HEARTBEAT = "SB3_ATARI_EXT_HEARTBEAT"
@@ -85,20 +86,19 @@ def _env_float(name: str, default: float) -> float:
     return value
 
 
-def open_storage(storage: str) -> Any:
+def open_storage(storage: str, create: bool = True) -> Any:
     """An Optuna storage for ``storage``: a journal file (``*.log``) or a database URL.
 
     Database storages get the heartbeat, grace period and retry callback described above.
+    ``create=False`` refuses a journal file that does not exist yet (readers such as
+    ``sb3-atari study`` must not create one).
 
     :raises StorageError: with the reason, the password masked
     """
     import optuna
 
     if storage.endswith(".log") and "://" not in storage:
-        from optuna.storages.journal import JournalFileBackend
-
-        os.makedirs(os.path.dirname(os.path.abspath(storage)), exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(storage))
+        return _open_journal(storage, create=create)
     if "://" not in storage:
         raise StorageError(
             f"--storage {storage!r} is neither a journal file (ending in .log) nor a database URL "
@@ -132,6 +132,24 @@ def open_storage(storage: str) -> Any:
                 continue
             raise StorageError(f"cannot open the Optuna storage {redact(storage)}: {reason}") from None
     raise AssertionError("unreachable")
+
+
+def _open_journal(path: str, create: bool) -> Any:
+    """A journal storage; a folder, a missing file (unless ``create``) or a corrupt journal is a
+    :class:`StorageError` naming the file."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    if os.path.isdir(path):
+        raise StorageError(f"the Optuna journal {path} is a folder; give a file path ending in .log")
+    if not create and not os.path.isfile(path):
+        raise StorageError(f"no Optuna journal at {path}")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(path))
+    except (ValueError, OSError) as exc:  # json.JSONDecodeError is a ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageError(f"cannot read the Optuna journal {path} ({reason}): is it a journal written by Optuna?") from None
 
 
 def _stale_callback_arg() -> str:
@@ -216,18 +234,24 @@ def _wrap_optimization(original: Any, proxy: _OptunaWithStorages) -> Any:
             self.study_name = f"{self.algo}-{env_id}"
         if self.optimization_log_path is None:
             self.optimization_log_path = os.path.join(self.log_folder, self.algo, f"optimize_{self.env_name}")
-        if not self.storage.endswith(".log") or "://" in self.storage:
-            try:  # fail fast, before any trial: bad URL, missing driver, unreachable server
+        from sb3_atari_ext.zoo.errors import remove_unstarted_run
+
+        # RL Zoo's setup made a run folder (a monitor file) although a search trains in trial
+        # folders: it is removed at the end, so no phantom run is left for report/dashboard.
+        try:
+            try:  # fail fast, before any trial: bad URL, missing driver, unreachable server, bad journal
                 open_storage(self.storage)
             except StorageError as exc:
                 raise SystemExit(f"error: {exc}") from None
-        proxy.manager = self
-        try:
-            original(self)
-        except StorageError as exc:
-            raise SystemExit(f"error: {exc}") from None
+            proxy.manager = self
+            try:
+                original(self)
+            except StorageError as exc:
+                raise SystemExit(f"error: {exc}") from None
+            finally:
+                proxy.manager = None
         finally:
-            proxy.manager = None
+            remove_unstarted_run(Path(self.save_path))
 
     return hyperparameters_optimization
 

@@ -273,3 +273,15 @@ def test_atari_learning_rate_is_annealed_linearly_to_zero():
     assert schedule(1.0) == pytest.approx(7e-4)
     assert schedule(0.5) == pytest.approx(3.5e-4)
     assert schedule(0.0) == 0.0
+
+
+def test_non_finite_weights_stop_with_the_clear_error():
+    from sb3_atari_ext.common.q_learning import NonFiniteLossError
+
+    for reuse in (True, False):
+        model = A3C("MlpLstmPolicy", "CartPole-v1", n_steps=5, reuse_rollout_graph=reuse, device="cpu", seed=0)
+        model.learn(20)
+        with th.no_grad():
+            next(model.policy.parameters()).fill_(float("nan"))
+        with pytest.raises(NonFiniteLossError, match="not finite"):
+            model.learn(20, reset_num_timesteps=False)
