@@ -41,6 +41,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from sb3_atari_ext.a3c.policies import A3CCnnLstmPolicy, A3CLstmPolicy, A3CMultiInputLstmPolicy
+from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
@@ -92,7 +93,7 @@ def lstm_step(lstm: nn.LSTM, x: th.Tensor, h: th.Tensor, c: th.Tensor) -> tuple[
     return x, th.stack(hs), th.stack(cs)
 
 
-class A3C(RecurrentPPO):
+class A3C(AtomicSaveMixin, RecurrentPPO):
     """Advantage actor-critic over many envs with a recurrent (LSTM) policy.
 
     Defaults are the A3C paper's Atari settings: ``n_steps=5`` (t_max), ``gamma=0.99``,

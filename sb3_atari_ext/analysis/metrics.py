@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from sb3_atari_ext.common.atomic import atomic_write
+
 # logger key -> metrics.yml key
 TRAIN_KEYS = {
     "train/loss": "loss",
@@ -93,10 +95,8 @@ class MetricsCallback(BaseCallback):
             entry["episode_length"] = float(np.mean([e["l"] for e in episodes]))
         entry.update({k: round(v, 6) for k, v in self._latest.items()})
         self.records.append(entry)
-        tmp = self.file + ".tmp"
-        with open(tmp, "w") as f:
+        with atomic_write(self.file) as tmp, open(tmp, "w") as f:  # never a half-written file
             yaml.safe_dump(self.records, f, sort_keys=False)
-        os.replace(tmp, self.file)  # never a half-written file
         if self.trial is not None:
             self.trial.set_user_attr("metrics", entry)
         return entry

@@ -14,6 +14,7 @@ from stable_baselines3.dqn import DQN
 from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_per_params
+from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import HyperparameterError, check_params
@@ -31,7 +32,7 @@ from sb3_atari_ext.torch_layers.noisy import noisy_exploration, noisy_layers, re
 SelfDDQNPrio = TypeVar("SelfDDQNPrio", bound="DDQNPrio")
 
 
-class DDQNPrio(DQN):
+class DDQNPrio(AtomicSaveMixin, DQN):
     """
     Double DQN with proportional prioritized experience replay (and optional n-step, dueling).
 

@@ -26,6 +26,9 @@ import functools
 import importlib
 import inspect
 import shutil
+import signal
+import sys
+import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -176,6 +179,7 @@ def patch_exp_manager(module: ModuleType) -> None:
     manager._preprocess_hyperparams = _wrap_preprocess(manager._preprocess_hyperparams)
     manager.learn = _wrap_learn(manager.learn)
     manager.setup_experiment = _wrap_setup(manager.setup_experiment)
+    manager.save_trained_model = _wrap_save(manager.save_trained_model)
     manager.create_envs = _wrap_create_envs(manager.create_envs)
     _extend_vec_env_choices()
     from sb3_atari_ext.zoo import optimize
@@ -346,6 +350,11 @@ def _wrap_preprocess(original: Any) -> Any:
         result = original(self, hyperparams)
         from rl_zoo3.utils import ALGOS
 
+        if not (isinstance(self.n_envs, int) and self.n_envs >= 1):
+            custom = self.custom_hyperparams or {}
+            source = "the -params option" if "n_envs" in custom else self.config
+            raise HyperparameterError("n_envs", self.n_envs, "an integer >= 1", source)
+
         validate = getattr(ALGOS.get(self.algo), "validate_hyperparams", None)
         if validate is not None:
             try:
@@ -375,6 +384,33 @@ def _wrap_setup(original: Any) -> Any:
     return setup_experiment
 
 
+def _wrap_save(original: Any) -> Any:
+    """The final save with SIGINT/SIGTERM held (from the end of ``learn``) until every file is
+    written; a signal that came meanwhile then ends the process quietly."""
+    from sb3_atari_ext.common.atomic import HELD_SIGNALS
+
+    @functools.wraps(original)
+    def save_trained_model(self: Any, model: Any) -> None:
+        held = getattr(self, "_sb3_atari_held_mask", None)
+        self._sb3_atari_held_mask = None
+        if held is None:  # learn() did not hold the signals (an error path): hold them now
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+        received: list[int] = []
+        try:
+            original(self, model)
+        finally:
+            previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in HELD_SIGNALS}
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if received:
+            name = signal.Signals(received[0]).name
+            print(f"{name} received during the final save: the save was completed first", file=sys.stderr)
+            raise SystemExit(128 + received[0])
+
+    return save_trained_model
+
+
 def _wrap_learn(original: Any) -> Any:
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
     from sb3_atari_ext.common.signals import StopTrainingOnSignal
@@ -387,18 +423,53 @@ def _wrap_learn(original: Any) -> Any:
         stopper = StopTrainingOnSignal(verbose=1)
         # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
         metrics = MetricsCallback(self.save_path, interval=max(100, int(self.n_timesteps) // 200))
-        self.callbacks.extend([stopper, metrics])
+        replay = replay_checkpoint(self)
+        extra = [stopper, metrics, *([replay] if replay else [])]
+        self.callbacks.extend(extra)
         first_step = model.num_timesteps
         try:
             with stopper.handle_signals(), user_errors(self, started=lambda: model.num_timesteps > first_step):
-                original(self, model)
+                try:
+                    original(self, model)
+                finally:
+                    # From here to the end of the final save, signals wait (RL Zoo saves next).
+                    self._sb3_atari_held_mask = _hold_signals()
         except NonFiniteLossError as exc:
             raise SystemExit(f"error: {exc}\nCheckpoints saved so far are kept in {self.save_path}") from None
+        except BaseException:
+            _release_signals(self)
+            raise
         finally:
-            self.callbacks.remove(stopper)
-            self.callbacks.remove(metrics)
+            for callback in extra:
+                self.callbacks.remove(callback)
 
     return learn
+
+
+def _hold_signals() -> Any:
+    from sb3_atari_ext.common.atomic import HELD_SIGNALS
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+
+
+def _release_signals(manager: Any) -> None:
+    mask = getattr(manager, "_sb3_atari_held_mask", None)
+    manager._sb3_atari_held_mask = None
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def replay_checkpoint(manager: Any) -> Any:
+    """With ``--save-replay-buffer`` and ``--save-freq N``: a callback that writes the replay buffer
+    (with its priorities) atomically every N steps next to RL Zoo's model checkpoints, so that a
+    killed run loses at most one interval and ``-i <checkpoint>`` resumes with it."""
+    if not (getattr(manager, "save_replay_buffer", False) and getattr(manager, "save_freq", -1) > 0):
+        return None
+    from sb3_atari_ext.common.atomic import ReplayCheckpointCallback
+
+    return ReplayCheckpointCallback(Path(manager.save_path) / "replay_buffer.pkl", max(manager.save_freq // manager.n_envs, 1))
 
 
 _PATCHES = {

@@ -146,8 +146,10 @@ def _open_journal(path: str, create: bool) -> Any:
         raise StorageError(f"no Optuna journal at {path}")
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(path))
-    except (ValueError, OSError) as exc:  # json.JSONDecodeError is a ValueError
+        storage = optuna.storages.JournalStorage(JournalFileBackend(path))
+        storage.get_all_studies()  # replays the journal now: a corrupt one fails here, naming the file
+        return storage
+    except (ValueError, OSError, AssertionError, KeyError) as exc:  # json.JSONDecodeError is a ValueError
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StorageError(f"cannot read the Optuna journal {path} ({reason}): is it a journal written by Optuna?") from None
 
@@ -204,9 +206,17 @@ class _OptunaWithStorages(types.ModuleType):
 
     def create_study(self, *args: Any, **kwargs: Any) -> Any:
         storage = kwargs.get("storage")
+        given = storage if isinstance(storage, str) else getattr(self.manager, "storage", None)
+        label = redact(given) if isinstance(given, str) else "the Optuna storage"
         if isinstance(storage, str):
             kwargs["storage"] = open_storage(storage)
-        study = self._optuna.create_study(*args, **kwargs)
+        try:
+            study = self._optuna.create_study(*args, **kwargs)
+        except (AssertionError, ValueError, KeyError) as exc:  # a journal Optuna cannot replay
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StorageError(
+                f"cannot create or load the study in {label} ({reason}): is the storage corrupt?"
+            ) from None
         if self.manager is not None and f"{ATTR_PREFIX}algo" not in study.user_attrs:
             for key, value in _study_attrs(self.manager).items():
                 study.set_user_attr(ATTR_PREFIX + key, value)

@@ -1,0 +1,167 @@
+"""Bad input ends with one ``error:`` line and nothing half-written; saves survive signals and kills.
+
+One table: a new case of "user mistake -> the line it gets" is one row.
+"""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run
+
+TRAIN = ["-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "--eval-freq", "-1"]
+
+
+def _files(folder: Path) -> None:
+    (folder / "binary.yml").write_bytes(b"\x00\x01\x02binary")
+    (folder / "list.yml").write_text("- a\n- b\n")
+    (folder / "corrupt.log").write_text('{"op_code": 0, "worker')  # a record cut short
+    (folder / "garbage.log").write_text("not json at all\n")
+    (folder / "folder.log").mkdir()
+    (folder / "truncated.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+
+
+CASES = [
+    (TRAIN + ["-params", "alpha:-1"], "error: invalid hyperparameter alpha=-1 in the -params option: expected a number >= 0"),
+    (TRAIN + ["-params", "foo_bar:1"], "error: unknown hyperparameter 'foo_bar' for ddqn_prio in the -params option"),
+    (TRAIN + ["-params", "learning_rate:'abc'"], "error: invalid learning_rate or clip_range"),
+    (TRAIN + ["-params", "train_freq:0"], "error: invalid hyperparameter train_freq"),
+    (TRAIN + ["-params", "alpha"], "error: -params 'alpha': expected KEY:VALUE"),
+    (TRAIN + ["--conf-file", "binary.yml"], "error: cannot read the hyperparameters file binary.yml"),
+    (TRAIN + ["--conf-file", "list.yml"], "error: the hyperparameters file list.yml must be a mapping"),
+    (TRAIN + ["-params", "env_wrapper:'NoSuchWrapper'"], "error: unknown wrapper or class in env_wrapper"),
+    (TRAIN + ["-params", "policy_kwargs:'dict(features_extractor_class=NoSuchNet)'"], "error: unknown name 'NoSuchNet'"),
+    (TRAIN + ["-params", "replay_buffer_kwargs:dict(memory_limit=1000)", "batch_size:32"],
+     "error: invalid hyperparameter replay_buffer_kwargs.memory_limit=1000"),
+    (["-m", "rl_zoo3.train", "--algo", "a3c", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "-params", "n_envs:0"],
+     "error: invalid hyperparameter n_envs=0 in the -params option: expected an integer >= 1"),
+    (TRAIN + ["--optimize", "--n-trials", "1", "--storage", "corrupt.log", "--study-name", "x"],
+     "error: cannot create or load the study in corrupt.log"),
+    (TRAIN + ["--optimize", "--n-trials", "1", "--storage", "garbage.log", "--study-name", "x"],
+     "error: cannot create or load the study in garbage.log"),
+    (TRAIN + ["--optimize", "--n-trials", "1", "--storage", "folder.log", "--study-name", "x"],
+     "error: the Optuna journal folder.log is a folder"),
+    (["-m", "sb3_atari_ext.cli", "study", "--storage", "missing.log", "--study-name", "x"], "error: no Optuna journal at missing.log"),
+    (["-m", "sb3_atari_ext.cli", "dashboard", "--logs", ".", "--port", "99999"], "error: --port 99999 is not a TCP port"),
+    (["-m", "sb3_atari_ext.cli", "feature-maps", "--model", "truncated.zip", "--env", "PongNoFrameskip-v4", "--out", "maps"],
+     "error: truncated.zip is not a readable model"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, expected", CASES, ids=[" ".join(a[a.index("-n") + 3 :] if "-n" in a else a[1:4]) for a, _ in CASES])
+def test_user_mistake_is_one_error_line_and_nothing_is_left(tmp_path, args, expected):
+    _files(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    result = run(args, cwd=tmp_path, check=False, env={"TMPDIR": str(tmp_path / "tmp")})
+    stderr = result.stderr.strip()
+    assert result.returncode != 0
+    assert "Traceback" not in stderr, stderr[-2000:]
+    assert stderr.splitlines()[-1].startswith(expected), stderr[-500:]
+    assert [line for line in stderr.splitlines() if line.startswith("error:")] == [stderr.splitlines()[-1]]
+    runs = [p for p in (tmp_path / "logs").glob("*/*") if p.is_dir()] if (tmp_path / "logs").exists() else []
+    assert not runs, runs  # no half-made run folder (monitor.csv) of a run that never trained
+    assert not (tmp_path / "missing.log").exists()
+    assert not list((tmp_path / "tmp").glob("sb3_atari_ext*"))  # no temporary file of ours left behind
+
+
+def test_truncated_model_in_enjoy_and_evaluate_is_one_line(cartpole_runs, tmp_path):
+    import shutil
+
+    shutil.copytree(cartpole_runs / "logs", tmp_path / "logs")
+    model = tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_2" / "CartPole-v1.zip"
+    model.write_bytes(model.read_bytes()[:5000])  # what a save cut short leaves
+    for args in (
+        ["-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "-n", "10", "--no-render"],
+        ["-m", "sb3_atari_ext.cli", "evaluate", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "--episodes", "1"],
+    ):
+        result = run(args, cwd=tmp_path, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [f"error: {Path('logs/ddqn_prio/CartPole-v1_2/CartPole-v1.zip')} "
+                                                      "is not a readable model (truncated or corrupt zip: File is not a zip file); "
+                                                      "was its save interrupted?"]  # fmt: skip
+
+
+def _installed_plugin(site: Path, name: str, entry: str, module_text: str | None = None) -> None:
+    """A real installed distribution (dist-info with an entry point) on a folder put on PYTHONPATH."""
+    dist = site / f"{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[sb3_atari_ext]\n{name} = {entry}\n")
+    if module_text is not None:
+        (site / f"{entry.split(':')[0]}.py").write_text(module_text)
+
+
+def test_conflicting_installed_plugin_is_disabled_and_strict_broken_plugin_is_named(tmp_path):
+    site = tmp_path / "site"
+    conflicting = (
+        "from sb3_atari_ext import hookimpl\n\n@hookimpl\ndef register_wrappers(register):\n"
+        "    register('PrioritizedReplayBuffer', lambda env: env)\n"
+    )
+    _installed_plugin(site, "clash", "clash_plugin", conflicting)
+    env = {"PYTHONPATH": str(site)}
+    listing = run(["-m", "sb3_atari_ext.cli", "plugins"], cwd=tmp_path, env=env)
+    assert "DISABLED" in listing.stdout and "sb3-atari-ext" in listing.stdout
+    assert listing.stderr.count("is disabled") == 1
+    trained = run(["-m", "rl_zoo3.train", "--algo", "ppo", "--env", "CartPole-v1", "-n", "64", "-f", "logs",
+                   "-params", "n_steps:32", "--eval-freq", "-1"], cwd=tmp_path, env=env)  # fmt: skip
+    assert trained.returncode == 0
+    broken = tmp_path / "site2"
+    _installed_plugin(broken, "broken", "no_such_module_anywhere:plugin")
+    strict = run(TRAIN, cwd=tmp_path, env={"PYTHONPATH": str(broken), "SB3_ATARI_EXT_STRICT": "1"}, check=False)
+    assert strict.returncode != 0 and "Traceback" not in strict.stderr
+    assert strict.stderr.strip().splitlines()[-1].startswith("error: sb3_atari_ext: plugin 'broken' (broken 0.1) failed to load")
+
+
+def test_second_signal_during_the_final_save_waits_for_it(tmp_path):
+    # a big network: the final save writes ~34 MB of model and the replay buffer, long enough to be hit
+    cmd = [sys.executable, *TRAIN[:6], "-n", "1000000", "-f", "logs", "--save-replay-buffer", "--eval-freq", "-1",
+           "-params", "learning_starts:100", "policy_kwargs:dict(net_arch=[2048, 2048])"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and "total_timesteps" not in proc.stdout.readline():
+            pass
+        proc.send_signal(signal.SIGTERM)  # stop training: RL Zoo then saves
+        while (line := proc.stdout.readline()) and "Saving to" not in line:
+            pass
+        proc.send_signal(signal.SIGTERM)  # and again, twice, while it saves
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        proc.kill()
+    assert "the save was completed first" in output and "Traceback" not in output
+    from sb3_atari_ext import DDQNPrio
+
+    (run_dir,) = (tmp_path / "logs" / "ddqn_prio").iterdir()
+    model = DDQNPrio.load(run_dir / "CartPole-v1.zip", device="cpu")
+    model.load_replay_buffer(run_dir / "replay_buffer.pkl")
+    assert model.replay_buffer.size() > 100
+    assert not list(run_dir.glob(".*tmp*"))  # no temporary file left
+
+
+def test_sigkill_loses_at_most_one_replay_interval_and_resumes(tmp_path):
+    cmd = [sys.executable, *TRAIN[:6], "-n", "100000", "-f", "logs", "--save-replay-buffer", "--save-freq", "200",
+           "--eval-freq", "-1", "-params", "learning_starts:100"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and not list((tmp_path / "logs").glob("ddqn_prio/*/rl_model_800_steps.zip")):
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    (run_dir,) = (tmp_path / "logs" / "ddqn_prio").iterdir()
+    with open(run_dir / "replay_buffer.pkl", "rb") as f:
+        buffer = pickle.load(f)
+    assert buffer.size() >= 550 and buffer.max_priority > 0  # priorities kept
+    checkpoint = sorted(run_dir.glob("rl_model_*_steps.zip"), key=lambda p: int(p.stem.split("_")[2]))[-1]
+    resumed = run([*TRAIN[:6], "-n", "200", "-f", "logs", "-i", str(checkpoint), "--eval-freq", "-1"], cwd=tmp_path)
+    assert "Loading replay buffer" in resumed.stdout
