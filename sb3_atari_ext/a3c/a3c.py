@@ -45,7 +45,7 @@ from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import check_params
+from sb3_atari_ext.common.validation import check_params, is_int
 
 
 class _WholeRolloutInOrder:
@@ -212,7 +212,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
         check_params(
             params,
             {
-                "n_steps": (lambda v: v >= 1 and float(v).is_integer(), "an integer >= 1"),
+                "n_steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
                 "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"),
                 "ent_coef": (lambda v: v >= 0, ">= 0"),
@@ -220,7 +220,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
                 "max_grad_norm": (lambda v: v > 0, "> 0"),
                 "rms_prop_eps": (lambda v: v > 0, "> 0"),
                 "rms_prop_alpha": (lambda v: 0 < v < 1, "in (0, 1)"),
-                "n_envs": (lambda v: v >= 1 and float(v).is_integer(), "an integer >= 1"),
+                "n_envs": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
             },
         )
 

@@ -31,7 +31,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_atari_ext.buffers.frame_storage import FrameReplayBuffer
 from sb3_atari_ext.buffers.sum_tree import SumTree
-from sb3_atari_ext.common.validation import check_params
+from sb3_atari_ext.common.validation import check_params, is_int
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -52,10 +52,10 @@ def validate_per_params(params: dict[str, Any]) -> None:
     check_params(
         params,
         {
-            "alpha": (lambda v: v >= 0, ">= 0"),
+            "alpha": (lambda v: 0 <= v <= 1, "in [0, 1] (Schaul et al. 2016: 0 uniform, 1 fully proportional)"),
             "beta": (lambda v: 0 <= v <= 1, "in [0, 1]"),
             "priority_eps": (lambda v: v > 0, "> 0"),
-            "n_steps": (lambda v: int(v) == v and v >= 1, "an integer >= 1"),
+            "n_steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
             "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
         },
     )

@@ -26,10 +26,17 @@ class HyperparameterError(ValueError):
         return HyperparameterError(self.key, self.value, self.expected, source)
 
 
+def is_int(value: Any) -> bool:
+    """An integer (Python or numpy), not a float with an integral value nor a bool."""
+    import numpy as np
+
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_params(params: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
     """Check each present key of ``params`` against its rule (``predicate``, ``expectation``)."""
     for key, (predicate, expected) in rules.items():
-        if key not in params or params[key] is None:
+        if key not in params:
             continue
         value = params[key]
         ok = isinstance(value, Real) and not isinstance(value, bool)

@@ -17,7 +17,7 @@ from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import HyperparameterError, check_params
+from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
 from sb3_atari_ext.ddqn_prio.policies import (
     CnnPolicy,
     DDQNPrioPolicy,
@@ -183,7 +183,14 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         name added, by the RL Zoo bridge before anything is built.
         """
         validate_per_params(params)
-        check_params(params, {"beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]"), "batch_size": (lambda v: v >= 1, ">= 1")})
+        check_params(
+            params,
+            {
+                "beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+                "batch_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+                "buffer_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+            },
+        )
         buffer_kwargs = params.get("replay_buffer_kwargs")
         if isinstance(buffer_kwargs, dict):
             try:

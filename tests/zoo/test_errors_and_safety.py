@@ -28,7 +28,7 @@ def _files(folder: Path) -> None:
 
 
 CASES = [
-    (TRAIN + ["-params", "alpha:-1"], "error: invalid hyperparameter alpha=-1 in the -params option: expected a number >= 0"),
+    (TRAIN + ["-params", "alpha:-1"], "error: invalid hyperparameter alpha=-1 in the -params option: expected a number in [0, 1]"),
     (TRAIN + ["-params", "foo_bar:1"], "error: unknown hyperparameter 'foo_bar' for ddqn_prio in the -params option"),
     (TRAIN + ["-params", "learning_rate:'abc'"], "error: invalid learning_rate or clip_range"),
     (TRAIN + ["-params", "train_freq:0"], "error: invalid hyperparameter train_freq"),
@@ -165,3 +165,19 @@ def test_sigkill_loses_at_most_one_replay_interval_and_resumes(tmp_path):
     checkpoint = sorted(run_dir.glob("rl_model_*_steps.zip"), key=lambda p: int(p.stem.split("_")[2]))[-1]
     resumed = run([*TRAIN[:6], "-n", "200", "-f", "logs", "-i", str(checkpoint), "--eval-freq", "-1"], cwd=tmp_path)
     assert "Loading replay buffer" in resumed.stdout
+
+
+def test_monitor_line_cut_short_is_skipped_with_a_warning(cartpole_runs, tmp_path):
+    import shutil
+
+    from sb3_atari_ext.analysis.runs import find_runs
+
+    shutil.copytree(cartpole_runs / "logs", tmp_path / "logs")
+    monitor = tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_1" / "0.monitor.csv"
+    with open(monitor, "a") as f:
+        f.write("23.0,1")  # a run killed while writing its last episode
+    with pytest.warns(UserWarning, match="skipped 1 unreadable line"):
+        runs = {r.name: r for r in find_runs(tmp_path / "logs")}
+    assert len(runs["ddqn_prio/CartPole-v1_1"].rewards) > 0
+    result = run(["-m", "sb3_atari_ext.cli", "report", "-f", "logs", "--out", "report", "--gif-frames", "0"], cwd=tmp_path)
+    assert (tmp_path / "report" / "learning_curves.png").is_file() and "Traceback" not in result.stderr
