@@ -385,8 +385,9 @@ def _wrap_setup(original: Any) -> Any:
 
 
 def _wrap_save(original: Any) -> Any:
-    """The final save with SIGINT/SIGTERM held (from the end of ``learn``) until every file is
-    written; a signal that came meanwhile then ends the process quietly."""
+    """RL Zoo's final save, every file atomic (:func:`_save_atomically`), with SIGINT/SIGTERM held
+    from the end of ``learn`` until every file is written; a signal that came meanwhile then ends
+    the process quietly."""
     from sb3_atari_ext.common.atomic import HELD_SIGNALS
 
     @functools.wraps(original)
@@ -397,7 +398,7 @@ def _wrap_save(original: Any) -> Any:
             held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         received: list[int] = []
         try:
-            original(self, model)
+            _save_atomically(self, model)
         finally:
             previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in HELD_SIGNALS}
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded
@@ -411,8 +412,27 @@ def _wrap_save(original: Any) -> Any:
     return save_trained_model
 
 
+def _save_atomically(manager: Any, model: Any) -> None:
+    """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize
+    statistics), each file written atomically, for every algorithm (SB3's too)."""
+    import os
+
+    from sb3_atari_ext.common.atomic import atomic_write, with_suffix_like_sb3
+
+    print(f"Saving to {manager.save_path}")
+    with atomic_write(with_suffix_like_sb3(f"{manager.save_path}/{manager.env_name}", "zip")) as tmp:
+        model.save(tmp)
+    if hasattr(model, "save_replay_buffer") and manager.save_replay_buffer:
+        print("Saving replay buffer")
+        with atomic_write(os.path.join(manager.save_path, "replay_buffer.pkl")) as tmp:
+            model.save_replay_buffer(tmp)
+    if manager.normalize:
+        vec_normalize = model.get_vec_normalize_env()
+        with atomic_write(os.path.join(manager.params_path, "vecnormalize.pkl")) as tmp:
+            vec_normalize.save(tmp)
+
+
 def _wrap_learn(original: Any) -> Any:
-    from sb3_atari_ext.common.q_learning import NonFiniteLossError
     from sb3_atari_ext.common.signals import StopTrainingOnSignal
     from sb3_atari_ext.zoo.errors import user_errors
 
@@ -434,8 +454,6 @@ def _wrap_learn(original: Any) -> Any:
                 finally:
                     # From here to the end of the final save, signals wait (RL Zoo saves next).
                     self._sb3_atari_held_mask = _hold_signals()
-        except NonFiniteLossError as exc:
-            raise SystemExit(f"error: {exc}\nCheckpoints saved so far are kept in {self.save_path}") from None
         except BaseException:
             _release_signals(self)
             raise

@@ -49,6 +49,10 @@ def describe(exc: BaseException, manager: Any) -> str:
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     algo = getattr(manager, "algo", "?")
+    from sb3_atari_ext.common.q_learning import NonFiniteLossError
+
+    if isinstance(exc, NonFiniteLossError):
+        return f"{text} Checkpoints saved so far are kept in {getattr(manager, 'save_path', 'the run folder')}."
     if isinstance(exc, HyperparameterError):
         return text if exc.source else str(exc.with_source(_source(manager, exc.key.split(".")[0])))
     if type(exc).__module__.startswith("yaml"):
