@@ -51,7 +51,9 @@ def test_bad_values_give_a_clear_error_or_a_working_model(algo):
         except HyperparameterError:
             return
         env = _split_q_env() if algo == "split_q" else ENVS[algo]
-        small = {"a3c": dict(n_steps=params.get("n_steps", 4))}.get(algo, dict(learning_starts=10, buffer_size=params.get("buffer_size", 200)))
+        small = {"a3c": dict(n_steps=params.get("n_steps", 4))}.get(
+            algo, dict(learning_starts=10, buffer_size=params.get("buffer_size", 200))
+        )
         try:
             model = cls("MlpPolicy" if algo != "a3c" else "MlpLstmPolicy", env, device="cpu", **{**small, **params})
             model.learn(40)

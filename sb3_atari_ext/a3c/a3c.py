@@ -415,7 +415,9 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
         check_finite(loss.item(), "a3c", self._n_updates, self.num_timesteps)
         self.policy.optimizer.zero_grad()
         loss.backward()
-        grad_norm = clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "a3c", self._n_updates, self.num_timesteps)
+        grad_norm = clip_and_check_gradients(
+            self.policy.parameters(), self.max_grad_norm, "a3c", self._n_updates, self.num_timesteps
+        )
         self.policy.optimizer.step()
         self._n_updates += 1
 

@@ -193,6 +193,7 @@ def check_model_file(path: str | Path) -> None:
             names = set(archive.namelist())
             broken = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable model (truncated or corrupt zip: {exc}); was its save interrupted?") from None
+        reason = f"truncated or corrupt zip: {exc}"
+        raise ValueError(f"{path} is not a readable model ({reason}); was its save interrupted?") from None
     if "data" not in names or broken is not None:
         raise ValueError(f"{path} is not a complete SB3 model (missing 'data' or a corrupt member {broken!r})")

@@ -84,7 +84,8 @@ def report(storage: str, study_name: str, out: str | None = None, plot: str | No
         study = optuna.load_study(study_name=study_name, storage=opened)
     except KeyError:
         names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
-        raise ValueError(f"no study named {study_name!r} in {redact(storage)}; studies there: {', '.join(names) or 'none'}") from None
+        known = ", ".join(names) or "none"
+        raise ValueError(f"no study named {study_name!r} in {redact(storage)}; studies there: {known}") from None
     complete = study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE])
     if not complete:
         raise ValueError(f"study {study_name!r} has no complete trial yet ({len(study.trials)} trials)")

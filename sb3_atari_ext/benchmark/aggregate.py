@@ -155,7 +155,12 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
         if variant.name in points:
             iqm, mean = points[variant.name]
             (iqm_lo, mean_lo), (iqm_hi, mean_hi) = intervals[variant.name]
-            entry.update(iqm=float(iqm), iqm_ci=[float(iqm_lo), float(iqm_hi)], mean=float(mean), mean_ci=[float(mean_lo), float(mean_hi)])
+            entry.update(
+                iqm=float(iqm),
+                iqm_ci=[float(iqm_lo), float(iqm_hi)],
+                mean=float(mean),
+                mean_ci=[float(mean_lo), float(mean_hi)],
+            )
         summary["algorithms"][variant.name] = entry
     summary["_matrices"] = matrices  # for the profile plot; removed before writing
     return summary
@@ -209,7 +214,7 @@ def _write_csvs(results: list[RunResult], out: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["variant", "env", "seed", "timesteps", "eval_return"])
         for r in results:
-            for t, value in zip(r.timesteps, r.returns):
+            for t, value in zip(r.timesteps, r.returns, strict=True):
                 writer.writerow([r.variant, r.env, r.seed, int(t), f"{value:.4f}"])
 
 

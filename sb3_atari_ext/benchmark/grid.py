@@ -166,10 +166,7 @@ def build_grid(
     for text in variants or []:
         variant = parse_variant(text)
         defined[variant.name] = variant
-    if algos:
-        chosen = [defined.get(name, Variant(name, name)) for name in algos]
-    else:
-        chosen = list(defined.values())
+    chosen = [defined.get(name, Variant(name, name)) for name in algos] if algos else list(defined.values())
     if not chosen:
         raise GridError("nothing to train: give --algos (or variants in a --grid file)")
     names = [v.name for v in chosen]

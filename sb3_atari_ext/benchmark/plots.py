@@ -38,10 +38,13 @@ def mean_curve(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
     values = [[y[x == point][0] for x, y in curves if point in x] for point in xs]
     counts = np.array([len(v) for v in values])
     keep = counts >= min(2, len(curves))
-    xs, values, counts = xs[keep], [v for v, k in zip(values, keep) if k], counts[keep]
+    xs, values, counts = xs[keep], [v for v, k in zip(values, keep, strict=True) if k], counts[keep]
     mean = np.array([np.mean(v) for v in values])
     half = np.array(
-        [stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / math.sqrt(n) if n > 1 else 0.0 for v, n in zip(values, counts)]
+        [
+            stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / math.sqrt(n) if n > 1 else 0.0
+            for v, n in zip(values, counts, strict=True)
+        ]
     )
     return xs, mean, mean - half, mean + half
 
@@ -53,7 +56,7 @@ def plot_learning_curves(results: list[Any], variants: list[str], envs: list[str
     cols = min(len(envs), 3)
     rows = math.ceil(len(envs) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
-    for ax, env in zip(axes.flat, envs):
+    for ax, env in zip(axes.flat, envs, strict=False):
         for name in variants:
             curves = [(r.timesteps, r.returns) for r in results if r.variant == name and r.env == env]
             if not curves:
@@ -88,7 +91,14 @@ def plot_performance_profile(matrices: dict[str, np.ndarray], path: Path, xlabel
     fig, ax = plt.subplots(figsize=(6.5, 4))
     colors = variant_colors(names)
     plot_utils.plot_performance_profiles(
-        profiles, taus, performance_profile_cis=cis, colors=colors, xlabel=xlabel, ax=ax, labelsize="medium", ticklabelsize="small"
+        profiles,
+        taus,
+        performance_profile_cis=cis,
+        colors=colors,
+        xlabel=xlabel,
+        ax=ax,
+        labelsize="medium",
+        ticklabelsize="small",
     )
     ax.legend(names, fontsize=8, loc="upper right", frameon=False)
     fig.tight_layout()

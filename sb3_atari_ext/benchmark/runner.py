@@ -105,8 +105,14 @@ class BenchmarkRunner:
     :param progress: show one progress bar (agent steps over the whole grid)
     """
 
-    def __init__(self, grid: Grid, log_folder: str | os.PathLike[str], out: str | os.PathLike[str], workers: int = 1,
-                 progress: bool = True) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        log_folder: str | os.PathLike[str],
+        out: str | os.PathLike[str],
+        workers: int = 1,
+        progress: bool = True,
+    ) -> None:
         self.grid, self.log_folder, self.out = grid, Path(log_folder), Path(out)
         self.workers, self.progress = max(1, int(workers)), progress
         self.out.mkdir(parents=True, exist_ok=True)
@@ -157,7 +163,10 @@ class BenchmarkRunner:
         environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
         with open(log, "wb") as handle:
             process = subprocess.Popen(
-                self.command(variant, env, seed), stdout=handle, stderr=subprocess.STDOUT, env=environ,
+                self.command(variant, env, seed),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                env=environ,
                 start_new_session=True,  # Ctrl-C reaches the runner, which stops its workers itself
             )
         self.manifest[key] = {

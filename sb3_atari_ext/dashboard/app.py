@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sb3_atari_ext.dashboard.data import LogsData
 
-
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 

@@ -234,8 +234,9 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         capacity = self.replay_buffer.buffer_size * self.replay_buffer.n_envs
         if capacity < self.batch_size:  # e.g. a memory_limit that leaves fewer slots than a batch
             limit = self.replay_buffer_kwargs.get("memory_limit")
-            key, value = ("replay_buffer_kwargs.memory_limit", limit) if limit is not None else ("buffer_size", self.buffer_size)
-            raise HyperparameterError(key, value, f"room for at least batch_size={self.batch_size} transitions (it holds {capacity})")
+            key, value = ("buffer_size", self.buffer_size) if limit is None else ("replay_buffer_kwargs.memory_limit", limit)
+            expected = f"room for at least batch_size={self.batch_size} transitions (it holds {capacity})"
+            raise HyperparameterError(key, value, expected)
         # Conv nets train ~10% faster in NHWC on CPU: this pays for Double DQN's extra forward.
         self._channels_last = prefers_channels_last(self.policy, self.device)
         if self._channels_last:
@@ -314,7 +315,9 @@ class DDQNPrio(AtomicSaveMixin, DQN):
 
             self.policy.optimizer.zero_grad()
             loss.backward()
-            clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "ddqn_prio", self._n_updates, self.num_timesteps)
+            clip_and_check_gradients(
+                self.policy.parameters(), self.max_grad_norm, "ddqn_prio", self._n_updates, self.num_timesteps
+            )
             self.policy.optimizer.step()
 
             # New priorities from |TD error| (Alg. 1 line 12)

@@ -151,7 +151,9 @@ class SplitQ(DDQNPrio):
 
             self.policy.optimizer.zero_grad()
             loss.backward()
-            clip_and_check_gradients(self.policy.parameters(), self.max_grad_norm, "split_q", self._n_updates, self.num_timesteps)
+            clip_and_check_gradients(
+                self.policy.parameters(), self.max_grad_norm, "split_q", self._n_updates, self.num_timesteps
+            )
             self.policy.optimizer.step()
 
             # Priority: per-stream absolute TD errors, summed (they must not cancel)

@@ -95,7 +95,6 @@ def open_storage(storage: str, create: bool = True) -> Any:
 
     :raises StorageError: with the reason, the password masked
     """
-    import optuna
 
     if storage.endswith(".log") and "://" not in storage:
         return _open_journal(storage, create=create)

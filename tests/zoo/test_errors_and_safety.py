@@ -28,7 +28,8 @@ def _files(folder: Path) -> None:
 
 
 CASES = [
-    (TRAIN + ["-params", "alpha:-1"], "error: invalid hyperparameter alpha=-1 in the -params option: expected a number in [0, 1]"),
+    (TRAIN + ["-params", "alpha:-1"],
+     "error: invalid hyperparameter alpha=-1 in the -params option: expected a number in [0, 1]"),
     (TRAIN + ["-params", "foo_bar:1"], "error: unknown hyperparameter 'foo_bar' for ddqn_prio in the -params option"),
     (TRAIN + ["-params", "learning_rate:'abc'"], "error: invalid learning_rate or clip_range"),
     (TRAIN + ["-params", "train_freq:0"], "error: invalid hyperparameter train_freq"),
@@ -47,14 +48,17 @@ CASES = [
      "error: cannot create or load the study in garbage.log"),
     (TRAIN + ["--optimize", "--n-trials", "1", "--storage", "folder.log", "--study-name", "x"],
      "error: the Optuna journal folder.log is a folder"),
-    (["-m", "sb3_atari_ext.cli", "study", "--storage", "missing.log", "--study-name", "x"], "error: no Optuna journal at missing.log"),
+    (["-m", "sb3_atari_ext.cli", "study", "--storage", "missing.log", "--study-name", "x"],
+     "error: no Optuna journal at missing.log"),
     (["-m", "sb3_atari_ext.cli", "dashboard", "--logs", ".", "--port", "99999"], "error: --port 99999 is not a TCP port"),
     (["-m", "sb3_atari_ext.cli", "feature-maps", "--model", "truncated.zip", "--env", "PongNoFrameskip-v4", "--out", "maps"],
      "error: truncated.zip is not a readable model"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("args, expected", CASES, ids=[" ".join(a[a.index("-n") + 3 :] if "-n" in a else a[1:4]) for a, _ in CASES])
+@pytest.mark.parametrize(
+    "args, expected", CASES, ids=[" ".join(a[a.index("-n") + 3 :] if "-n" in a else a[1:4]) for a, _ in CASES]
+)
 def test_user_mistake_is_one_error_line_and_nothing_is_left(tmp_path, args, expected):
     _files(tmp_path)
     (tmp_path / "tmp").mkdir()
@@ -78,13 +82,27 @@ def test_truncated_model_in_enjoy_and_evaluate_is_one_line(cartpole_runs, tmp_pa
     model.write_bytes(model.read_bytes()[:5000])  # what a save cut short leaves
     for args in (
         ["-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "-n", "10", "--no-render"],
-        ["-m", "sb3_atari_ext.cli", "evaluate", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "--episodes", "1"],
+        [
+            "-m",
+            "sb3_atari_ext.cli",
+            "evaluate",
+            "--algo",
+            "ddqn_prio",
+            "--env",
+            "CartPole-v1",
+            "-f",
+            "logs",
+            "--episodes",
+            "1",
+        ],
     ):
         result = run(args, cwd=tmp_path, check=False)
         assert result.returncode != 0 and "Traceback" not in result.stderr
-        assert result.stderr.strip().splitlines() == [f"error: {Path('logs/ddqn_prio/CartPole-v1_2/CartPole-v1.zip')} "
-                                                      "is not a readable model (truncated or corrupt zip: File is not a zip file); "
-                                                      "was its save interrupted?"]  # fmt: skip
+        expected = (
+            f"error: {Path('logs/ddqn_prio/CartPole-v1_2/CartPole-v1.zip')} is not a readable model "
+            "(truncated or corrupt zip: File is not a zip file); was its save interrupted?"
+        )
+        assert result.stderr.strip().splitlines() == [expected]
 
 
 def _installed_plugin(site: Path, name: str, entry: str, module_text: str | None = None) -> None:
@@ -115,7 +133,9 @@ def test_conflicting_installed_plugin_is_disabled_and_strict_broken_plugin_is_na
     _installed_plugin(broken, "broken", "no_such_module_anywhere:plugin")
     strict = run(TRAIN, cwd=tmp_path, env={"PYTHONPATH": str(broken), "SB3_ATARI_EXT_STRICT": "1"}, check=False)
     assert strict.returncode != 0 and "Traceback" not in strict.stderr
-    assert strict.stderr.strip().splitlines()[-1].startswith("error: sb3_atari_ext: plugin 'broken' (broken 0.1) failed to load")
+    assert (
+        strict.stderr.strip().splitlines()[-1].startswith("error: sb3_atari_ext: plugin 'broken' (broken 0.1) failed to load")
+    )
 
 
 def test_second_signal_during_the_final_save_waits_for_it(tmp_path):
