@@ -53,7 +53,8 @@ def read_evaluations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
-    """Every finished run of the grid that has an evaluation, from ``<out>/runs.json``."""
+    """Every finished run of the grid that has an evaluation, from ``<out>/runs.json`` (its
+    ``evaluations.npz``, or the curve the manifest kept when the run folder is gone)."""
     manifest = load_manifest(out)
     results = []
     for variant, env, seed in grid.runs():
@@ -64,8 +65,11 @@ def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
         try:
             timesteps, returns = read_evaluations(folder)
         except (OSError, KeyError, ValueError):
-            warnings.warn(f"{folder}: no readable evaluations.npz; run left out of the report", stacklevel=2)
-            continue
+            if "eval_returns" not in entry:
+                warnings.warn(f"{folder}: no readable evaluations.npz; run left out of the report", stacklevel=2)
+                continue
+            # the run folder is gone (e.g. a fresh checkout): the curve kept in runs.json
+            timesteps, returns = np.asarray(entry["eval_timesteps"]), np.asarray(entry["eval_returns"], dtype=float)
         if len(returns) == 0:
             continue
         results.append(RunResult(variant.name, env, seed, folder, timesteps, returns, entry.get("wall_time_s")))

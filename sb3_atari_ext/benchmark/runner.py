@@ -82,6 +82,19 @@ def latest_timesteps(log: Path) -> int:
     return int(found[-1]) if found else 0
 
 
+def record_evaluations(entry: dict[str, Any], folder: Path) -> None:
+    """Keep a finished run's evaluation curve in its manifest entry, so the report can be rebuilt
+    from ``runs.json`` alone (the run folders are not committed with the results)."""
+    import numpy as np
+
+    try:
+        with np.load(folder / "evaluations.npz") as data:
+            entry["eval_timesteps"] = [int(t) for t in data["timesteps"]]
+            entry["eval_returns"] = [round(float(r), 4) for r in np.asarray(data["results"], dtype=float).mean(axis=1)]
+    except (OSError, KeyError, ValueError):
+        pass
+
+
 @dataclass
 class _Active:
     key: str
@@ -196,6 +209,7 @@ class BenchmarkRunner:
             entry["status"] = "interrupted"
         elif code == 0 and final_model is not None and final_model.is_file():
             entry["status"] = "finished"
+            record_evaluations(entry, run.folder)
         else:
             entry["status"] = "failed"
             entry["returncode"] = code

@@ -113,3 +113,17 @@ def test_bad_grid_is_one_error_line(tmp_path, args, message):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
     assert not (tmp_path / "logs").exists()
+
+
+def test_report_is_rebuilt_from_the_manifest_alone(benchmark_run, tmp_path):
+    import shutil
+
+    folder, _ = benchmark_run
+    copy = tmp_path / "copy"
+    shutil.copytree(folder / "report", copy / "report")  # what is committed: no logs/ folder
+    before = json.loads((copy / "report" / "summary.json").read_text())
+    args = [*GRID[: GRID.index("-f")], "-f", "logs", "--out", "report", "--report-only", "--no-progress"]
+    run(["-m", "sb3_atari_ext.cli", "benchmark", *args], cwd=copy)
+    after = json.loads((copy / "report" / "summary.json").read_text())
+    assert after["algorithms"]["ddqn_prio"]["iqm"] == pytest.approx(before["algorithms"]["ddqn_prio"]["iqm"])
+    assert after["algorithms"]["dqn"]["runs"] == 2
