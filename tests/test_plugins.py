@@ -1,5 +1,6 @@
 import importlib.metadata
 import inspect
+import shutil
 import types
 from pathlib import Path
 
@@ -198,7 +199,9 @@ def test_hyperparams_of_one_algorithm_from_two_plugins_merge_and_clash_clearly(r
     assert [f.name for f in files] == ["ddqn_prio.yml", "extra.yml"]
     import yaml
 
-    merged = yaml.safe_load(merge_hyperparams(files, "ddqn_prio").read_text())
+    path = merge_hyperparams(files, "ddqn_prio")
+    merged = yaml.safe_load(path.read_text())
+    shutil.rmtree(path.parent)  # RL Zoo runs remove it after reading (the bridge's setup_experiment)
     assert {"atari", "CartPole-v1", "MsPacmanNoFrameskip-v4"} <= set(merged)
     with pytest.raises(PluginConflictError, match="'CartPole-v1' are defined twice") as info:
         merge_hyperparams([*files, clash], "ddqn_prio")
