@@ -80,23 +80,11 @@ def test_truncated_model_in_enjoy_and_evaluate_is_one_line(cartpole_runs, tmp_pa
     shutil.copytree(cartpole_runs / "logs", tmp_path / "logs")
     model = tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_2" / "CartPole-v1.zip"
     model.write_bytes(model.read_bytes()[:5000])  # what a save cut short leaves
-    for args in (
-        ["-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "-n", "10", "--no-render"],
-        [
-            "-m",
-            "sb3_atari_ext.cli",
-            "evaluate",
-            "--algo",
-            "ddqn_prio",
-            "--env",
-            "CartPole-v1",
-            "-f",
-            "logs",
-            "--episodes",
-            "1",
-        ],
+    for command in (
+        "-m rl_zoo3.enjoy --algo ddqn_prio --env CartPole-v1 -f logs -n 10 --no-render",
+        "-m sb3_atari_ext.cli evaluate --algo ddqn_prio --env CartPole-v1 -f logs --episodes 1",
     ):
-        result = run(args, cwd=tmp_path, check=False)
+        result = run(command.split(), cwd=tmp_path, check=False)
         assert result.returncode != 0 and "Traceback" not in result.stderr
         expected = (
             f"error: {Path('logs/ddqn_prio/CartPole-v1_2/CartPole-v1.zip')} is not a readable model "
