@@ -1,6 +1,6 @@
 """``ModelSwitcher``: play with model A until a condition holds, then with model B.
 
-Seed 004's unfinished "combine models" idea. Conditions are registered by plugins through
+The MsPacman project's unfinished "combine models" idea. Conditions are registered by plugins through
 ``register_switch_conditions`` (built in: ``lives_below``, ``reward_at_least``). The switcher is
 policy-like (``predict`` as SB3 models), so SB3's ``evaluate_policy`` plays and evaluates it:
 pass ``callback=switcher.callback`` so it sees each step's rewards and infos.

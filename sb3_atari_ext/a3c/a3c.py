@@ -1,6 +1,6 @@
 """A3C: synchronous many-env advantage actor-critic with an LSTM policy (Mnih et al. 2016).
 
-The asynchronous original (and seed 003) runs one worker process per env, each pushing
+The asynchronous original (and the A3C-LSTM project) runs one worker process per env, each pushing
 gradients into a shared optimizer. On one machine the synchronous form does the same work with
 one batched forward pass per step over all envs, which is what ``A3C`` does: ``n_envs`` envs
 (16 in ``hyperparams/a3c.yml``; with ``vec_env: envpool`` they step in C++ threads), rollouts of
@@ -97,7 +97,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
     """Advantage actor-critic over many envs with a recurrent (LSTM) policy.
 
     Defaults are the A3C paper's Atari settings: ``n_steps=5`` (t_max), ``gamma=0.99``,
-    entropy bonus 0.01, value-loss weight 0.5, gradient-norm clip 40 (seed 003) and RMSProp with
+    entropy bonus 0.01, value-loss weight 0.5, gradient-norm clip 40 (as in the A3C-LSTM project) and RMSProp with
     decay 0.99 and epsilon 0.1 inside the square root, as in the paper's update rule
     (SB3's ``RMSpropTFLike``). Pass ``policy_kwargs=dict(optimizer_class=..., optimizer_kwargs=...)``
     to change the optimizer.

@@ -1,7 +1,7 @@
 """A3C's actor-critic: one trunk (features extractor + LSTM) shared by the policy and value heads.
 
 sb3-contrib's ``RecurrentActorCriticPolicy`` supports a shared LSTM, but stops the value loss at
-the LSTM (``latent_pi.detach()``); in A3C (Mnih et al. 2016, and seed 003's ``A3Clstm``) both
+the LSTM (``latent_pi.detach()``); in A3C (Mnih et al. 2016, and the A3C-LSTM project's ``A3Clstm``) both
 losses train the shared trunk. These classes keep sb3-contrib's LSTM-state handling (states
 carried across rollouts, zeroed per env at episode starts) and change only that.
 """

@@ -1,6 +1,6 @@
 """Images of what a trained agent's network sees: conv feature maps and attention weights.
 
-Seed 000 saved every conv layer's output as PNG images ("model_extractions"). Here
+The thesis project saved every conv layer's output as PNG images ("model_extractions"). Here
 :func:`write_feature_maps` plays a few steps of an Atari game with a trained model and writes, for
 each step, the input frames, the last conv layer's feature maps and, for Transformer models,
 the attention weights over frames (or image regions).

@@ -1,4 +1,4 @@
-"""Training metrics written to ``metrics.yml`` at regular intervals (seed 000 keeps one per trial).
+"""Training metrics written to ``metrics.yml`` at regular intervals (the thesis project kept one per trial).
 
 ``MetricsCallback`` records, every ``interval`` steps: the mean episode reward and length of
 the last episodes, and the latest training values the algorithm logged (loss, mean/max Q,

@@ -39,7 +39,7 @@ class SplitQ(DDQNPrio):
     :param punish_weight: w-, scale of the negative reward
     :param reward_memory: lambda+ in [0, 1]: 1 keeps the positive stream's accumulated value
     :param punish_memory: lambda- in [0, 1]
-    :param bootstrap: ``"per_stream"`` (seed 004: each stream picks a' with its own online
+    :param bootstrap: ``"per_stream"`` (the MsPacman project: each stream picks a' with its own online
         values) or ``"joint"`` (one a' from the summed online values)
     (other parameters: see :class:`~sb3_atari_ext.ddqn_prio.DDQNPrio`; ``n_steps`` must be 1)
     """

@@ -67,10 +67,10 @@ class FrameStem(nn.Module):
 
 
 class SmallCNN(BaseFeaturesExtractor):
-    """The two-layer Atari CNN of Mnih et al. 2013 / seed 003's A3C-LSTM: 16 8x8/4, 32 4x4/2.
+    """The two-layer Atari CNN of Mnih et al. 2013 / the A3C-LSTM project's A3C-LSTM: 16 8x8/4, 32 4x4/2.
 
     As an SB3 feature extractor (``features_extractor_class: SmallCNN``) it returns the flattened
-    conv output (2,592 values for 84x84), which seed 003 feeds straight into a 512-unit LSTM
+    conv output (2,592 values for 84x84), which the A3C-LSTM project feeds straight into a 512-unit LSTM
     (``lstm_hidden_size: 512``); ``features_dim`` adds a linear layer + ReLU of that size instead.
 
     :param observation_space: channel-first image stack

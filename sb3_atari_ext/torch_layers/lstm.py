@@ -1,4 +1,4 @@
-"""``LstmExtractor``: an LSTM over the frames of a stack (seed 000's LSTM agent).
+"""``LstmExtractor``: an LSTM over the frames of a stack (the thesis project's LSTM agent).
 
 The DQN family is stateless between steps, so the recurrence runs over the k frames of each
 observation: every frame goes through a shared conv stem and a linear projection, the LSTM

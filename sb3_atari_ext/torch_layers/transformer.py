@@ -1,6 +1,6 @@
 """``TransformerExtractor``: self-attention over the frames (or image regions) of a stack.
 
-Seed 000 (the thesis) compares Transformer and LSTM Double-DQN agents on Space Invaders.
+A master's thesis project compares Transformer and LSTM Double-DQN agents on Space Invaders.
 Two tokenizations are offered:
 
 - ``tokens="frames"`` (default): every stacked frame goes through a shared conv stem and becomes

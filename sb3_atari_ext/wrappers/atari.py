@@ -1,4 +1,4 @@
-"""Atari wrappers from seed 001: a meaningful subset of actions, and frame skipping.
+"""Atari wrappers from the Space Invaders DDQN project: a meaningful subset of actions, and frame skipping.
 
 Both are plain ``gymnasium`` wrappers, registered through ``register_wrappers`` so RL Zoo yaml
 can name them (``env_wrapper: [stable_baselines3.common.atari_wrappers.AtariWrapper,
@@ -26,7 +26,7 @@ def action_meanings(env: gym.Env) -> list[str]:
 class ActionSubset(gym.ActionWrapper):
     """Keep only the named actions of the game's action set, in the given order.
 
-    Seed 001 plays Space Invaders with FIRE, RIGHT, LEFT, RIGHTFIRE, LEFTFIRE. Actions are chosen
+    The Space Invaders DDQN project plays Space Invaders with FIRE, RIGHT, LEFT, RIGHTFIRE, LEFTFIRE. Actions are chosen
     by meaning, not by index, so one list works across games that have those actions. Put it
     after SB3's ``AtariWrapper`` (whose fire-on-reset step uses the game's own FIRE index).
 
@@ -62,7 +62,7 @@ class SkipFrame(gym.Wrapper):
     """Repeat each action ``skip`` times and sum the rewards.
 
     For envs that are not already frame-skipped (retro games, ``ALE/...-v5`` with
-    ``frameskip=1``). Stops early when the episode ends. Seed 001's version returned only the last
+    ``frameskip=1``). Stops early when the episode ends. The Space Invaders DDQN project's version returned only the last
     frame's reward; this one sums them (the standard definition, Mnih et al. 2015).
 
     :param env: the environment

@@ -1,6 +1,6 @@
 """``Joystick``: a continuous x/y stick mapped to the game's discrete joystick actions.
 
-Seed 004 played MsPacman with PPO on a joystick: x and y in [-1, 1], a dead zone of 0.5,
+The MsPacman project played MsPacman with PPO on a joystick: x and y in [-1, 1], a dead zone of 0.5,
 y > 0.5 up, y < -0.5 down, x > 0.5 right, x < -0.5 left, combined into the game's actions.
 With it, SB3's ``PPO``/``SAC`` (continuous actions) can play Atari games through RL Zoo.
 """

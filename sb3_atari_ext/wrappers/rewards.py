@@ -43,7 +43,7 @@ def _parts(reward: float, info: dict[str, Any]) -> tuple[float, float]:
 class DeathPenalty(gym.Wrapper):
     """Subtract ``penalty`` from the reward whenever a life is lost (``info["lives"]`` drops).
 
-    Seed 004's "death tax" (default 500 there). The penalty also goes to the negative part of
+    The MsPacman project's "death tax" (default 500 there). The penalty also goes to the negative part of
     ``info["reward_parts"]`` for ``split_q``. Use it after ``AtariWrapper`` (lives are read
     per agent step).
 
@@ -82,7 +82,7 @@ class DeathPenalty(gym.Wrapper):
 class RewardMultiplier(gym.Wrapper):
     """Multiply the rewards of a chosen event: every reward >= ``min_reward`` (and <= ``max_reward``).
 
-    Seed 004's ghost bonus: MsPacman pays 200/400/800/1600 for eaten ghosts and at most 50 for
+    The MsPacman project's ghost bonus: MsPacman pays 200/400/800/1600 for eaten ghosts and at most 50 for
     anything else but fruit, so ``min_reward: 200`` picks the ghosts.
 
     :param env: the environment

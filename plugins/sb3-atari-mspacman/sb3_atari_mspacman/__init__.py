@@ -1,1 +1,1 @@
-"""MsPacman plugin for sb3-atari-ext (seed 004)."""
+"""MsPacman plugin for sb3-atari-ext (from a MsPacman split-Q project)."""

@@ -1,4 +1,4 @@
-"""Seed 004's MsPacman reward functions: ``fn(reward, info, state, **kwargs)``.
+"""The MsPacman project's MsPacman reward functions: ``fn(reward, info, state, **kwargs)``.
 
 ``state["lives"]`` holds the lives before the step (kept by the ``RewardFunction`` wrapper).
 """
@@ -12,12 +12,12 @@ def _lives_lost(info: dict[str, Any], state: dict[str, Any]) -> int:
 
 
 def life_penalty(reward: float, info: dict[str, Any], state: dict[str, Any]) -> float:
-    """-1 on every step (seed 004's "life_penalty")."""
+    """-1 on every step (the MsPacman project's "life_penalty")."""
     return reward - 1.0
 
 
 def death_tax(reward: float, info: dict[str, Any], state: dict[str, Any], death_pen: float = 500.0) -> float:
-    """Minus ``death_pen`` per life lost (seed 004's "death_tax")."""
+    """Minus ``death_pen`` per life lost (the MsPacman project's "death_tax")."""
     return reward - death_pen * _lives_lost(info, state)
 
 
