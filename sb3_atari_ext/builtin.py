@@ -66,8 +66,17 @@ def register_replay_buffers(register: Callable[..., None]) -> None:
 def register_wrappers(register: Callable[..., None]) -> None:
     from sb3_atari_ext import wrappers
 
+    # check_kwargs: what sb3_atari_ext.testing.check_plugin passes to a wrapper with required arguments
+    examples = {"ActionSubset": {"actions": ["NOOP", "FIRE"]}, "RewardFunction": {"reward_fn": "clip"}}
     for name in wrappers.__all__:
-        register(name, getattr(wrappers, name))
+        register(name, getattr(wrappers, name), **({"check_kwargs": examples[name]} if name in examples else {}))
+
+
+@hookimpl
+def register_reward_functions(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.wrappers.rewards import clip
+
+    register("clip", clip)
 
 
 @hookimpl

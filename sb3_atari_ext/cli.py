@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -80,17 +80,13 @@ def _load(algo_name: str, path: str):
     from sb3_atari_ext.analysis.runs import load_model
 
     if not Path(path).is_file():
-        raise SystemExit(f"error: model file not found: {path}")
-    try:
-        return load_model(algo_name, path, device="cpu")
-    except ValueError as exc:
-        raise SystemExit(f"error: {exc}") from None
+        raise FileNotFoundError(f"model file not found: {path}")
+    return load_model(algo_name, path, device="cpu")
 
 
 def _cmd_switch(args: argparse.Namespace) -> int:
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    from sb3_atari_ext.plugins import UnknownComponentError
     from sb3_atari_ext.switcher import ModelSwitcher
 
     models = [_load(args.algo, path) for path in args.models]
@@ -98,10 +94,7 @@ def _cmd_switch(args: argparse.Namespace) -> int:
     for item in args.condition_kwarg:
         key, _, value = item.partition("=")
         kwargs[key] = float(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
-    try:
-        switcher = ModelSwitcher(models, args.condition, kwargs)
-    except (UnknownComponentError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}") from None
+    switcher = ModelSwitcher(models, args.condition, kwargs)
     env = _atari_vec_env(args.env, models[0].observation_space.shape[0], args.seed)
     try:
         rewards, lengths = evaluate_policy(
@@ -121,12 +114,24 @@ def _cmd_switch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_zoo(script: str, argv: Sequence[str]) -> int:
-    from sb3_atari_ext.zoo import bridge
+def _cmd_train(args: argparse.Namespace) -> int:
+    return _run_zoo("train", args.zoo_args)
 
-    bridge.apply()
+
+def _cmd_enjoy(args: argparse.Namespace) -> int:
+    return _run_zoo("enjoy", args.zoo_args)
+
+
+def _run_zoo(script: str, argv: Sequence[str]) -> int:
+    from sb3_atari_ext.zoo import autoload
+
+    autoload.apply()
     if script == "train":
         from rl_zoo3.train import train as entry
+
+        from sb3_atari_ext.zoo.env_backends import cli_to_params
+
+        argv = cli_to_params(list(argv))  # --vec-env envpool: RL Zoo's parser knows only dummy/subproc
     else:
         from rl_zoo3.enjoy import enjoy as entry
     sys.argv = [f"rl_zoo3.{script}", *argv]
@@ -136,14 +141,8 @@ def _run_zoo(script: str, argv: Sequence[str]) -> int:
 
 def _cmd_study(args: argparse.Namespace) -> int:
     from sb3_atari_ext.analysis.study import report
-    from sb3_atari_ext.zoo.optimize import StorageError
 
-    try:
-        report(args.storage, args.study_name, out=args.out, plot=args.plot)
-    except (StorageError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+    report(args.storage, args.study_name, out=args.out, plot=args.plot)
     return 0
 
 
@@ -151,26 +150,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from sb3_atari_ext.analysis.evaluate import evaluate, format_table
 
     if args.episodes < 1:
-        print("error: --episodes must be >= 1", file=sys.stderr)
-        return 2
+        raise CommandError("--episodes must be >= 1")
     import contextlib
 
-    try:
-        # RL Zoo prints while building envs ("Stacking 4 frames"): keep stdout for the JSON document
-        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            result = evaluate(
-                args.algo,
-                args.env,
-                args.folder,
-                episodes=args.episodes,
-                seed=args.seed,
-                deterministic=args.deterministic,
-                exp_id=args.exp_id,
-                show_progress=not args.json,
-            )
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # RL Zoo prints while building envs ("Stacking 4 frames"): keep stdout for the JSON document
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        result = evaluate(
+            args.algo,
+            args.env,
+            args.folder,
+            episodes=args.episodes,
+            seed=args.seed,
+            deterministic=args.deterministic,
+            exp_id=args.exp_id,
+            show_progress=not args.json,
+        )
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
@@ -178,11 +172,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from sb3_atari_ext.analysis.report import write_report
 
-    try:
-        written = write_report(args.folder, args.out, gif_frames=args.gif_frames)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    written = write_report(args.folder, args.out, gif_frames=args.gif_frames)
     print(
         f"wrote {len(written['images'])} plots{' and gameplay.gif' if written.get('gif_frames') else ''}"
         f" and index.html to {args.out}"
@@ -193,11 +183,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from sb3_atari_ext.dashboard.app import serve
 
-    try:
-        serve(args.logs, port=args.port, host=args.host, storage=args.storage, allowed_hosts=args.allow_host)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    serve(args.logs, port=args.port, host=args.host, storage=args.storage, allowed_hosts=args.allow_host)
     return 0
 
 
@@ -212,43 +198,36 @@ def _known_envs() -> set[str]:
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     import os
 
-    from sb3_atari_ext.benchmark import BenchmarkRunner, GridError, build_grid, check_grid
+    from sb3_atari_ext.benchmark import BenchmarkRunner, build_grid, check_grid
 
-    try:
-        grid = build_grid(
-            args.grid,
-            algos=args.algos,
-            variants=args.variant,
-            envs=args.envs,
-            seeds=args.seeds,
-            budget=args.n_timesteps,
-            baseline=args.baseline,
-            eval_freq=args.eval_freq,
-            eval_episodes=args.eval_episodes,
-        )
-        if grid.baseline is None:
-            names = [v.name for v in grid.variants]
-            grid.baseline = "dqn" if "dqn" in names else names[0]
-        from sb3_atari_ext.zoo import bridge
+    args.interrupted = "finished runs are kept, run the same command again to train the rest"
+    grid = build_grid(
+        args.grid,
+        algos=args.algos,
+        variants=args.variant,
+        envs=args.envs,
+        seeds=args.seeds,
+        budget=args.n_timesteps,
+        baseline=args.baseline,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+    )
+    if grid.baseline is None:
+        names = [v.name for v in grid.variants]
+        grid.baseline = "dqn" if "dqn" in names else names[0]
+    from sb3_atari_ext.zoo import autoload
 
-        bridge.apply()  # every plugin's algorithms and env ids, as the workers will see them
-        from rl_zoo3.utils import ALGOS
+    autoload.apply()  # every plugin's algorithms and env ids, as the workers will see them
+    from rl_zoo3.utils import ALGOS
 
-        check_grid(grid, set(ALGOS), _known_envs())
-        from sb3_atari_ext.benchmark.aggregate import write_report
+    check_grid(grid, set(ALGOS), _known_envs())
+    from sb3_atari_ext.benchmark.aggregate import write_report
 
-        if not args.report_only:
-            runner = BenchmarkRunner(grid, args.log_folder, args.out, workers=args.workers or os.cpu_count() or 1,
-                                     progress=not args.no_progress)
-            counts = runner.run()
-            print(f"runs: {counts['finished']} trained, {counts['skipped']} already finished, {counts['failed']} failed")
-        summary = write_report(grid, args.out)
-    except (GridError, ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; finished runs are kept, run the same command again to train the rest", file=sys.stderr)
-        return 130
+    if not args.report_only:
+        workers = args.workers or os.cpu_count() or 1
+        counts = BenchmarkRunner(grid, args.log_folder, args.out, workers=workers, progress=not args.no_progress).run()
+        print(f"runs: {counts['finished']} trained, {counts['skipped']} already finished, {counts['failed']} failed")
+    summary = write_report(grid, args.out)
     for name, entry in summary["algorithms"].items():
         if "iqm" in entry:
             low, high = entry["iqm_ci"]
@@ -319,28 +298,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default: 10)")
     bench.add_argument("--report-only", action="store_true", help="aggregate the finished runs; train nothing")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
-    sub.add_parser("train", help="rl_zoo3.train with all plugins (arguments are passed through)", add_help=False)
-    sub.add_parser("enjoy", help="rl_zoo3.enjoy with all plugins (arguments are passed through)", add_help=False)
+    # train/enjoy pass everything after the sub-command to RL Zoo's own parser (its --help too)
+    for name, verb in (("train", "rl_zoo3.train"), ("enjoy", "rl_zoo3.enjoy")):
+        zoo = sub.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
+        zoo.add_argument("zoo_args", nargs=argparse.REMAINDER)
+    handlers = {
+        "plugins": _cmd_plugins, "feature-maps": _cmd_feature_maps, "switch": _cmd_switch, "study": _cmd_study,
+        "evaluate": _cmd_evaluate, "report": _cmd_report, "dashboard": _cmd_dashboard, "benchmark": _cmd_benchmark,
+        "train": _cmd_train, "enjoy": _cmd_enjoy,
+    }  # fmt: skip
+    if argv and argv[0] in ("train", "enjoy"):  # REMAINDER would still parse a leading option
+        args = argparse.Namespace(command=argv[0], zoo_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
+    return run_command(handlers[args.command], args)
 
-    # train/enjoy pass everything after the sub-command to RL Zoo's own parser.
-    if argv and argv[0] in ("train", "enjoy"):
-        return _run_zoo(argv[0], argv[1:])
-    args = parser.parse_args(argv)
-    if args.command == "feature-maps":
-        return _cmd_feature_maps(args)
-    if args.command == "switch":
-        return _cmd_switch(args)
-    if args.command == "study":
-        return _cmd_study(args)
-    if args.command == "evaluate":
-        return _cmd_evaluate(args)
-    if args.command == "report":
-        return _cmd_report(args)
-    if args.command == "dashboard":
-        return _cmd_dashboard(args)
-    if args.command == "benchmark":
-        return _cmd_benchmark(args)
-    return _cmd_plugins(args)
+
+class CommandError(Exception):
+    """A user mistake found by a command itself (the message is the whole error line)."""
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean a user mistake (bad value, missing file, unknown name, bad storage)."""
+    from sb3_atari_ext.zoo.optimize import StorageError
+
+    return (CommandError, ValueError, KeyError, FileNotFoundError, NotADirectoryError, ImportError, StorageError)
+
+
+def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one sub-command; a user mistake is one ``error:`` line on stderr and exit status 2,
+    an interruption exit status 130 (``SB3_ATARI_EXT_DEBUG=1`` shows the traceback instead)."""
+    from sb3_atari_ext.zoo.errors import _debug
+
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        hint = getattr(args, "interrupted", None)
+        print(f"error: interrupted{'; ' + hint if hint else ''}", file=sys.stderr)
+        return 130
+    except user_error_types() as exc:
+        if _debug():
+            raise
+        text = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc).strip()
+        print(f"error: {text.splitlines()[0] if text else type(exc).__name__}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ def register_wrappers(register: Callable[..., None]) -> None:
 
     ``wrapper_class`` must be a ``gymnasium.Wrapper`` subclass (or a callable taking an env and
     returning an env). The short name can be used in yaml as ``env_wrapper: <name>`` or
-    ``env_wrapper: [{<name>: {kwarg: value}}]``.
+    ``env_wrapper: [{<name>: {kwarg: value}}]``. A wrapper with required arguments gives example
+    values for the plugin test kit: ``register(name, cls, check_kwargs={"actions": ["NOOP"]})``.
     """
 
 

@@ -244,7 +244,9 @@ class Registry:
         with self._lock:
             while self._entries is None:
                 try:
-                    self._entries = self._collect_once()
+                    entries = self._collect_once()
+                    self._apply_policy_aliases(entries)
+                    self._entries = entries
                 except _Conflict as conflict:
                     info = self.plugins.get(conflict.plugin)
                     if info is None or info.disabled is not None:  # cannot happen twice: safety net
@@ -324,9 +326,23 @@ class Registry:
         return [Path(e.value) for (name, _plugin), e in self.entries("hyperparams").items() if name == algo]
 
     def algorithms(self) -> dict[str, type]:
-        """``{algo_name: algorithm_class}`` with every registered policy alias applied to its class."""
-        algos = self.names("algorithms")
-        for (algo, alias), entry in self.entries("policies").items():
+        """``{algo_name: algorithm_class}`` (registered policy aliases were applied to each class
+        once, when the registry was collected)."""
+        return self.names("algorithms")
+
+    def short_names(self) -> dict[str, Any]:
+        """Registered short names usable in RL Zoo yaml and ``-params`` (buffers, extractors,
+        wrappers, reward functions), plus the algorithm class names (``DDQNPrio``)."""
+        names: dict[str, Any] = {}
+        for kind in ("replay_buffers", "feature_extractors", "wrappers", "reward_functions"):
+            names.update(self.names(kind))
+        for cls in self.names("algorithms").values():
+            names.setdefault(cls.__name__, cls)
+        return names
+
+    def _apply_policy_aliases(self, entries: dict[str, dict[tuple[str, ...], Entry]]) -> None:
+        algos = {entry.name: entry.value for entry in entries["algorithms"].values()}
+        for (algo, alias), entry in entries["policies"].items():
             cls = algos.get(algo)
             if cls is None:
                 _fail(f"sb3_atari_ext: plugin {entry.plugin!r} registers policy {alias!r} for unknown algorithm {algo!r}")
@@ -335,7 +351,6 @@ class Registry:
             if "policy_aliases" not in cls.__dict__:
                 cls.policy_aliases = dict(cls.policy_aliases)
             cls.policy_aliases[alias] = entry.value
-        return algos
 
     def register_envs(self) -> list[str]:
         """Register every plugin env id with gymnasium (idempotent); returns the ids.

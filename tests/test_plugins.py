@@ -185,7 +185,7 @@ def test_every_hook_is_documented_in_code_and_readme():
 
 
 def test_hyperparams_of_one_algorithm_from_two_plugins_merge_and_clash_clearly(registry, tmp_path):
-    from sb3_atari_ext.zoo.bridge import merge_hyperparams
+    from sb3_atari_ext.zoo.yaml_merge import merge_hyperparams
 
     extra, clash = tmp_path / "extra.yml", tmp_path / "clash.yml"
     extra.write_text("MsPacmanNoFrameskip-v4:\n  gamma: 0.95\n")

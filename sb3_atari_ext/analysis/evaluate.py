@@ -237,9 +237,9 @@ def _make_env(env_id: str, hyperparams: dict[str, Any], stats_path: str | None, 
     """RL Zoo's test env (saved wrappers, normalization and frame stack) with a Monitor on the raw game."""
     from rl_zoo3.utils import create_test_env
 
-    from sb3_atari_ext.zoo import bridge
+    from sb3_atari_ext.zoo import autoload
 
-    bridge.apply()  # plugin wrappers and env ids, as under rl_zoo3.enjoy
+    autoload.apply()  # plugin wrappers and env ids, as under rl_zoo3.enjoy
     return create_test_env(
         env_id,
         n_envs=1,

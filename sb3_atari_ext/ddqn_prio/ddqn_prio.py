@@ -83,6 +83,8 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
     """
 
+    #: the algorithm's name in error messages (and ``--algo``)
+    algo_name: ClassVar[str] = "ddqn_prio"
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
         "MlpPolicy": MlpPolicy,
         "CnnPolicy": CnnPolicy,
@@ -274,21 +276,12 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         return self.beta + (self.beta_final - self.beta) * progress
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
-        # Switch to train mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(True)
-        self._update_learning_rate(self.policy.optimizer)
-        buffer = self.replay_buffer
-        prioritized = isinstance(buffer, PrioritizedReplayBuffer)
-        if prioritized:
-            buffer.beta = self.beta_schedule(self._current_progress_remaining)
-
+        buffer, prioritized = self._begin_train()
         stats = []
         for _ in range(gradient_steps):
             data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
             discounts = data.discounts if data.discounts is not None else self.gamma
-            observations, next_observations = data.observations, data.next_observations
-            if self._channels_last:
-                observations, next_observations = channels_last(observations), channels_last(next_observations)
+            observations, next_observations = self._batch_observations(data)
 
             if self._noisy:  # independent noise for the online and target networks per batch
                 reset_noise(self.q_net)
@@ -310,30 +303,52 @@ class DDQNPrio(AtomicSaveMixin, DQN):
             elementwise = F.smooth_l1_loss(current_q, target_q, reduction="none")
             loss = (data.weights * elementwise).mean() if prioritized else elementwise.mean()
             td_abs = (current_q - target_q).detach().abs()
-            loss_value = loss.item()
-            check_finite(loss_value, "ddqn_prio", self._n_updates, self.num_timesteps)
-
-            self.policy.optimizer.zero_grad()
-            loss.backward()
-            clip_and_check_gradients(
-                self.policy.parameters(), self.max_grad_norm, "ddqn_prio", self._n_updates, self.num_timesteps
-            )
-            self.policy.optimizer.step()
+            self._gradient_step(loss)
 
             # New priorities from |TD error| (Alg. 1 line 12)
             if prioritized:
                 buffer.update_priorities(data.indices, td_abs.squeeze(1).cpu().numpy())
             q_detached = current_q_all.detach()
             stats.append(th.stack([loss.detach(), q_detached.mean(), q_detached.max(), td_abs.mean()]))
+        self._end_train(gradient_steps, ("loss", "q_mean", "q_max", "td_abs_mean"), stats)
 
-        self._n_updates += gradient_steps
-        loss_mean, q_mean, q_max, td_mean = th.stack(stats).mean(dim=0).tolist()
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/loss", loss_mean)
-        self.logger.record("train/q_mean", q_mean)
-        self.logger.record("train/q_max", q_max)
-        self.logger.record("train/td_abs_mean", td_mean)
+    # -- the parts of ``train`` shared with subclasses (SplitQ) ---------------------------------
+    def _begin_train(self) -> tuple[Any, bool]:
+        """Train mode, learning-rate schedule, PER's beta schedule; returns the buffer and whether
+        it is prioritized."""
+        self.policy.set_training_mode(True)  # affects batch norm / dropout
+        self._update_learning_rate(self.policy.optimizer)
+        buffer = self.replay_buffer
+        prioritized = isinstance(buffer, PrioritizedReplayBuffer)
         if prioritized:
+            buffer.beta = self.beta_schedule(self._current_progress_remaining)
+        return buffer, prioritized
+
+    def _batch_observations(self, data: Any) -> tuple[th.Tensor, th.Tensor]:
+        """Observations and next observations of a sampled batch, channel-first for the networks."""
+        if self._channels_last:
+            return channels_last(data.observations), channels_last(data.next_observations)
+        return data.observations, data.next_observations
+
+    def _gradient_step(self, loss: th.Tensor) -> None:
+        """One optimizer step on ``loss``; a non-finite loss or gradient is a clear error."""
+        check_finite(loss.item(), self.algo_name, self._n_updates, self.num_timesteps)
+        self.policy.optimizer.zero_grad()
+        loss.backward()
+        clip_and_check_gradients(
+            self.policy.parameters(), self.max_grad_norm, self.algo_name, self._n_updates, self.num_timesteps
+        )
+        self.policy.optimizer.step()
+
+    def _end_train(self, gradient_steps: int, names: tuple[str, ...], stats: list[th.Tensor]) -> None:
+        """Count the updates and log the means of ``stats`` (one tensor of ``names`` per gradient
+        step) as ``train/<name>``, with PER's beta and priority statistics."""
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        for name, value in zip(names, th.stack(stats).mean(dim=0).tolist(), strict=True):
+            self.logger.record(f"train/{name}", value)
+        buffer = self.replay_buffer
+        if isinstance(buffer, PrioritizedReplayBuffer):
             self.logger.record("train/beta", buffer.beta)
             for key, value in buffer.priority_stats().items():
                 self.logger.record(f"train/{key}", value)

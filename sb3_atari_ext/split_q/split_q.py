@@ -10,8 +10,7 @@ from stable_baselines3.common.policies import BasePolicy
 from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.split_reward import SplitRewardReplayBuffer
-from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, split_q_priorities, split_q_targets
-from sb3_atari_ext.common.torch_utils import channels_last
+from sb3_atari_ext.common.q_learning import split_q_priorities, split_q_targets
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.ddqn_prio import DDQNPrio
 from sb3_atari_ext.split_q.policies import CnnPolicy, MlpPolicy, SplitQNetwork, SplitQPolicy
@@ -44,6 +43,7 @@ class SplitQ(DDQNPrio):
     (other parameters: see :class:`~sb3_atari_ext.ddqn_prio.DDQNPrio`; ``n_steps`` must be 1)
     """
 
+    algo_name: ClassVar[str] = "split_q"
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MlpPolicy, "CnnPolicy": CnnPolicy}
     policy: SplitQPolicy
     q_net: SplitQNetwork
@@ -112,17 +112,11 @@ class SplitQ(DDQNPrio):
         return [*super()._excluded_save_params(), "_stream_weights", "_stream_memories"]
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
-        self.policy.set_training_mode(True)
-        self._update_learning_rate(self.policy.optimizer)
-        buffer: SplitRewardReplayBuffer = self.replay_buffer  # type: ignore[assignment]
-        buffer.beta = self.beta_schedule(self._current_progress_remaining)
-
+        buffer, _ = self._begin_train()  # always prioritized (checked at construction)
         stats = []
         for _ in range(gradient_steps):
             data = buffer.sample(batch_size, env=self._vec_normalize_env)
-            observations, next_observations = data.observations, data.next_observations
-            if self._channels_last:
-                observations, next_observations = channels_last(observations), channels_last(next_observations)
+            observations, next_observations = self._batch_observations(data)
             actions = data.actions.long()[:, None, :].expand(-1, 2, 1)  # the taken action, in both streams
 
             # Per-stream Double-DQN targets with reward weights and memories (Lin et al. 2019)
@@ -146,33 +140,14 @@ class SplitQ(DDQNPrio):
             # Huber loss of both streams, weighted by the importance weights
             elementwise = F.smooth_l1_loss(current, targets, reduction="none").sum(dim=1, keepdim=True)
             loss = (data.weights * elementwise).mean()
-            loss_value = loss.item()
-            check_finite(loss_value, "split_q", self._n_updates, self.num_timesteps)
-
-            self.policy.optimizer.zero_grad()
-            loss.backward()
-            clip_and_check_gradients(
-                self.policy.parameters(), self.max_grad_norm, "split_q", self._n_updates, self.num_timesteps
-            )
-            self.policy.optimizer.step()
+            self._gradient_step(loss)
 
             # Priority: per-stream absolute TD errors, summed (they must not cancel)
             td_abs = split_q_priorities(current.detach(), targets)
             buffer.update_priorities(data.indices, td_abs.cpu().numpy())
             q = current_all.detach()
             stats.append(th.stack([loss.detach(), q[:, 0].mean(), q[:, 1].mean(), q.sum(1).max(), td_abs.mean()]))
-
-        self._n_updates += gradient_steps
-        loss_mean, q_reward, q_punish, q_max, td_mean = th.stack(stats).mean(dim=0).tolist()
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/loss", loss_mean)
-        self.logger.record("train/q_reward_mean", q_reward)
-        self.logger.record("train/q_punish_mean", q_punish)
-        self.logger.record("train/q_max", q_max)
-        self.logger.record("train/td_abs_mean", td_mean)
-        self.logger.record("train/beta", buffer.beta)
-        for key, value in buffer.priority_stats().items():
-            self.logger.record(f"train/{key}", value)
+        self._end_train(gradient_steps, ("loss", "q_reward_mean", "q_punish_mean", "q_max", "td_abs_mean"), stats)
 
     def learn(self, *args: Any, **kwargs: Any) -> SplitQ:
         kwargs.setdefault("tb_log_name", "SplitQ")

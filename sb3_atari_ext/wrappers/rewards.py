@@ -111,6 +111,12 @@ class RewardMultiplier(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
+def clip(reward: float, info: dict[str, Any], state: dict[str, Any]) -> float:
+    """The sign of the reward (-1, 0 or 1), DQN's Atari reward clipping, as a reward function
+    (``env_wrapper: [{RewardFunction: {reward_fn: clip}}]``)."""
+    return float(np.sign(reward))
+
+
 class RewardFunction(gym.Wrapper):
     """Reward shaping by a named function that a plugin registered (``register_reward_functions``).
 

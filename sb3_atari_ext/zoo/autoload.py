@@ -1,11 +1,13 @@
-"""Import hook that lets RL Zoo see our plugins (installed by ``sb3_atari_ext_autoload.pth``).
+"""Import hook that lets RL Zoo see our plugins.
 
-RL Zoo builds ``ALGOS`` (and ``HYPERPARAMS_SAMPLER``) at import time and ``--algo`` choices from
-it when its parser is built, with no plugin mechanism. This module puts a finder on
-``sys.meta_path`` that, when ``rl_zoo3.utils``, ``rl_zoo3.hyperparams_opt`` or
-``rl_zoo3.exp_manager`` finish executing, calls :mod:`sb3_atari_ext.zoo.bridge` to add the
-plugins' entries. It runs at every interpreter start, so it imports nothing beyond the standard
-modules already loaded, never raises, and is switched off by ``SB3_ATARI_EXT_AUTOLOAD=0``.
+The wheel installs ``sb3_atari_ext_autoload.pth``, whose one line is ``import
+sb3_atari_ext.zoo.autoload``: importing this module puts a finder on ``sys.meta_path``. RL Zoo
+builds ``ALGOS`` (and ``HYPERPARAMS_SAMPLER``) at import time and ``--algo`` choices from it when
+its parser is built, with no plugin mechanism; when ``rl_zoo3.utils``, ``rl_zoo3.hyperparams_opt``
+or ``rl_zoo3.exp_manager`` finish executing, the finder calls
+:func:`sb3_atari_ext.zoo.install.install_into`. It runs at every interpreter start, so it imports
+nothing beyond the standard modules already loaded, never raises, and is switched off by
+``SB3_ATARI_EXT_AUTOLOAD=0``. :func:`apply` does the same explicitly (``sb3-atari train``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ class _PatchingLoader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        from sb3_atari_ext.zoo import bridge  # only now: rl_zoo3 has already loaded torch/SB3
+        from sb3_atari_ext.zoo.install import install_into  # only now: rl_zoo3 has loaded torch/SB3
 
-        bridge.patch_module(module)
+        install_into(module)
 
     def __getattr__(self, name):  # get_code, get_source, is_package, ...
         return getattr(self._loader, name)
@@ -68,3 +70,18 @@ def install(force: bool = False) -> bool:
     if not any(isinstance(f, ZooFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, ZooFinder())
     return True
+
+
+def apply() -> None:
+    """Plugins into RL Zoo now, whatever ``SB3_ATARI_EXT_AUTOLOAD`` says (what ``sb3-atari train``,
+    ``enjoy``, ``evaluate`` and ``benchmark`` do; no ``.pth`` hook needed)."""
+    install(force=True)
+    from sb3_atari_ext.zoo.install import install_all
+
+    install_all()
+
+
+try:  # the .pth line imports this module: never break the interpreter's start
+    install()
+except Exception as exc:  # noqa: BLE001
+    sys.stderr.write(f"sb3_atari_ext: RL Zoo autoload disabled ({exc!r})\n")

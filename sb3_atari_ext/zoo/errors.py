@@ -28,7 +28,7 @@ def _debug() -> bool:
 
 def config_label(manager: Any) -> str:
     """The hyperparameter file(s) of a run as the user knows them (not a merged temporary file)."""
-    return str(getattr(manager, "_sb3_atari_config_label", None) or getattr(manager, "config", "the hyperparameters file"))
+    return str(getattr(manager, "config_label", None) or getattr(manager, "config", "the hyperparameters file"))
 
 
 def _source(manager: Any, key: str) -> str:
@@ -38,9 +38,8 @@ def _source(manager: Any, key: str) -> str:
 
 def _known_names(kind: str | None = None) -> str:
     from sb3_atari_ext.plugins import get_registry
-    from sb3_atari_ext.zoo.bridge import _short_names
-
-    return ", ".join(sorted(get_registry().names(kind) if kind else _short_names()))
+    registry = get_registry()
+    return ", ".join(sorted(registry.names(kind) if kind else registry.short_names()))
 
 
 def describe(exc: BaseException, manager: Any) -> str:

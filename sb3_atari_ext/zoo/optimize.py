@@ -23,15 +23,17 @@ and ``objective``):
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import os
 import random
-import re
 import time
-import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from sb3_atari_ext.zoo.redact import redact
 
 ENV_HEARTBEAT = "SB3_ATARI_EXT_HEARTBEAT"
 ENV_GRACE = "SB3_ATARI_EXT_GRACE"
@@ -39,38 +41,12 @@ ENV_RETRIES = "SB3_ATARI_EXT_RETRIES"
 ATTR_PREFIX = "sb3_atari_ext."
 
 _STALE_CALLBACK_ARG = ""  # the RDBStorage argument of this Optuna version (renamed in 4.9)
-_TRIAL: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("sb3_atari_ext_trial", default=None)
+#: The experiment manager whose trial is running (set by its ``objective``; samplers read it).
+CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("sb3_atari_ext_manager", default=None)
 
 
 class StorageError(RuntimeError):
     """The Optuna storage cannot be opened (bad URL, missing driver, unreachable database)."""
-
-
-_SECRET_QUERY_KEYS = {"password", "passwd", "pwd", "secret", "token", "sslpassword", "api_key"}
-
-
-def redact(url: str) -> str:
-    """``url`` with every password replaced by ``***``.
-
-    Covers ``user:secret@host``, an empty user (``://:secret@host``), passwords containing ``@``
-    (the host starts after the last ``@`` of the authority) and ``?password=secret`` style query
-    parameters. A journal path (no ``://``) is returned unchanged.
-    """
-    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^?#]*?)(/[^?#]*)?([?#].*)?$", url)
-    if match is None:
-        return url
-    scheme, authority, path, query = match.group(1), match.group(2), match.group(3) or "", match.group(4) or ""
-    if "@" not in authority and "@" in path:  # a password with "/" in it: the authority ends at the last "@"
-        head, _, tail = (authority + path).rpartition("@")
-        authority, path = head + "@" + tail.split("/", 1)[0], "/" + tail.split("/", 1)[1] if "/" in tail else ""
-    if "@" in authority:
-        userinfo, host = authority.rsplit("@", 1)
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        authority = f"{userinfo}@{host}"
-    keys = "|".join(sorted(_SECRET_QUERY_KEYS))
-    query = re.sub(rf"([?&;](?:{keys})=)[^&;#]*", r"\1***", query, flags=re.IGNORECASE)
-    return f"{scheme}{authority}{path}{query}"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -180,7 +156,7 @@ def _study_attrs(manager: Any) -> dict[str, Any]:
     import json
 
     base = {}
-    for key, value in dict(getattr(manager, "_sb3_atari_saved_hyperparams", None) or {}).items():
+    for key, value in dict(getattr(manager, "base_hyperparams", None) or {}).items():
         try:
             json.dumps(value)
         except TypeError:
@@ -189,112 +165,57 @@ def _study_attrs(manager: Any) -> dict[str, Any]:
     return {"algo": manager.algo, "env": manager.env_name.gym_id, "hyperparams": base}
 
 
-class _OptunaWithStorages(types.ModuleType):
-    """Stands in for ``optuna`` inside ``rl_zoo3.exp_manager``: ``create_study`` opens URL
-    storages with heartbeats (RL Zoo passes them as strings) and records the study's context."""
+@contextlib.contextmanager
+def search_storage(manager: Any) -> Iterator[None]:
+    """The storage of ``manager.hyperparameters_optimization()`` (RL Zoo's Optuna loop).
 
-    def __init__(self) -> None:
-        super().__init__("optuna")
-        import optuna
+    No ``--storage``: the journal ``<log folder>/<algo>/optuna.log``. A database URL is opened
+    here, with heartbeats and retries, and handed to RL Zoo as the storage object (RL Zoo passes
+    it to ``optuna.create_study``); the URL string is restored afterwards. Any storage error is one
+    ``error:`` line. RL Zoo's setup made a run folder (a monitor file) although a search trains in
+    trial folders: it is removed at the end, so no phantom run is left for report/dashboard.
+    """
+    from sb3_atari_ext.zoo.errors import remove_unstarted_run
 
-        self._optuna = optuna
-        self.manager: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._optuna, name)
-
-    def create_study(self, *args: Any, **kwargs: Any) -> Any:
-        storage = kwargs.get("storage")
-        given = storage if isinstance(storage, str) else getattr(self.manager, "storage", None)
-        label = redact(given) if isinstance(given, str) else "the Optuna storage"
-        if isinstance(storage, str):
-            kwargs["storage"] = open_storage(storage)
+    if manager.storage is None:
+        manager.storage = os.path.join(manager.log_folder, manager.algo, "optuna.log")
+        print(f"sb3_atari_ext: Optuna journal storage {manager.storage} (open it with optuna-dashboard)")
+    if manager.study_name is None:
+        manager.study_name = f"{manager.algo}-{manager.env_name.gym_id}"
+    if manager.optimization_log_path is None:
+        manager.optimization_log_path = os.path.join(manager.log_folder, manager.algo, f"optimize_{manager.env_name}")
+    given = manager.storage
+    try:
+        try:  # fail fast, before any trial: bad URL, missing driver, unreachable server, bad journal
+            opened = open_storage(given)
+        except StorageError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        if not given.endswith(".log"):
+            manager.storage = opened
         try:
-            study = self._optuna.create_study(*args, **kwargs)
-        except (AssertionError, ValueError, KeyError) as exc:  # a journal Optuna cannot replay
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(
-                f"cannot create or load the study in {label} ({reason}): is the storage corrupt?"
-            ) from None
-        if self.manager is not None and f"{ATTR_PREFIX}algo" not in study.user_attrs:
-            for key, value in _study_attrs(self.manager).items():
-                study.set_user_attr(ATTR_PREFIX + key, value)
-        return study
-
-
-def patch(module: types.ModuleType) -> None:
-    """Wrap ``ExperimentManager.hyperparameters_optimization`` and ``objective`` (rl_zoo3.exp_manager)."""
-    proxy = _OptunaWithStorages()
-    module.optuna = proxy
-    manager = module.ExperimentManager
-    manager.hyperparameters_optimization = _wrap_optimization(manager.hyperparameters_optimization, proxy)
-    manager.read_hyperparameters = _keep_saved_hyperparams(manager.read_hyperparameters)
-    manager.objective = _wrap_objective(manager.objective)
-
-
-def _wrap_optimization(original: Any, proxy: _OptunaWithStorages) -> Any:
-    @functools.wraps(original)
-    def hyperparameters_optimization(self: Any) -> None:
-        env_id = self.env_name.gym_id
-        if self.storage is None:
-            self.storage = os.path.join(self.log_folder, self.algo, "optuna.log")
-            print(f"sb3_atari_ext: Optuna journal storage {self.storage} (open it with optuna-dashboard)")
-        if self.study_name is None:
-            self.study_name = f"{self.algo}-{env_id}"
-        if self.optimization_log_path is None:
-            self.optimization_log_path = os.path.join(self.log_folder, self.algo, f"optimize_{self.env_name}")
-        from sb3_atari_ext.zoo.errors import remove_unstarted_run
-
-        # RL Zoo's setup made a run folder (a monitor file) although a search trains in trial
-        # folders: it is removed at the end, so no phantom run is left for report/dashboard.
-        try:
-            try:  # fail fast, before any trial: bad URL, missing driver, unreachable server, bad journal
-                open_storage(self.storage)
-            except StorageError as exc:
-                raise SystemExit(f"error: {exc}") from None
-            proxy.manager = self
-            try:
-                original(self)
-            except StorageError as exc:
-                raise SystemExit(f"error: {exc}") from None
-            finally:
-                proxy.manager = None
+            yield
+        except StorageError as exc:
+            raise SystemExit(f"error: {exc}") from None
         finally:
-            remove_unstarted_run(Path(self.save_path))
-
-    return hyperparameters_optimization
-
-
-def _keep_saved_hyperparams(original: Any) -> Any:
-    """Remember the yaml entry (with ``-params``) RL Zoo reads, for the study's user attributes."""
-
-    @functools.wraps(original)
-    def read_hyperparameters(self: Any) -> Any:
-        result = original(self)
-        self._sb3_atari_saved_hyperparams = dict(result[1])
-        return result
-
-    return read_hyperparameters
+            manager.storage = given
+    finally:
+        remove_unstarted_run(Path(manager.save_path))
 
 
-def _wrap_objective(original: Any) -> Any:
-    @functools.wraps(original)
-    def objective(self: Any, trial: Any) -> float:
-        path = os.path.join(self.optimization_log_path or self.log_path, f"trial_{trial.number}")
-        interval = max(1, int(self.n_timesteps) // 20)
-        spec = {"sb3_atari_ext.analysis.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
-        callbacks, n_envs = self.specified_callbacks, self.n_envs
-        specified = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
-        self.specified_callbacks = [*specified, spec]
-        token = _TRIAL.set({"manager": self, "trial": trial})
-        try:
-            return original(self, trial)
-        finally:
-            _TRIAL.reset(token)
-            self.specified_callbacks, self.n_envs = callbacks, n_envs
-            self._sb3_atari_trial_n_envs = None
-
-    return objective
+def with_trial_metrics(manager: Any, trial: Any) -> list[Any]:
+    """RL Zoo callbacks of one trial: the manager's plus a ``MetricsCallback`` writing
+    ``metrics.yml`` in ``trial_<n>/``. Also stores the study's context (algorithm, env id, base
+    hyperparameters) as user attributes the first time."""
+    study = trial.study
+    if f"{ATTR_PREFIX}algo" not in study.user_attrs:
+        for key, value in _study_attrs(manager).items():
+            study.set_user_attr(ATTR_PREFIX + key, value)
+    path = os.path.join(manager.optimization_log_path or manager.log_path, f"trial_{trial.number}")
+    interval = max(1, int(manager.n_timesteps) // 20)
+    spec = {"sb3_atari_ext.analysis.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
+    callbacks = manager.specified_callbacks
+    specified = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    return [*specified, spec]
 
 
 def with_context(sampler: Any) -> Any:
@@ -302,8 +223,7 @@ def with_context(sampler: Any) -> Any:
 
     @functools.wraps(sampler)
     def wrapped(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-        context = _TRIAL.get() or {}
-        manager = context.get("manager")
+        manager = CURRENT.get()
         args = dict(additional_args)
         if manager is not None:
             args.setdefault("policy", str(manager._hyperparams.get("policy", "")))
@@ -314,13 +234,7 @@ def with_context(sampler: Any) -> Any:
             sampled = int(params.pop("n_envs"))
             if manager is not None:
                 manager.n_envs = sampled  # RL Zoo divides the evaluation frequency by it
-                manager._sb3_atari_trial_n_envs = sampled  # create_envs builds that many
+                manager.trial_n_envs = sampled  # create_envs builds that many
         return params
 
     return wrapped
-
-
-def trial_n_envs(manager: Any, n_envs: int, eval_env: bool, no_log: bool) -> int:
-    """The env count ``create_envs`` should build during a trial."""
-    sampled = getattr(manager, "_sb3_atari_trial_n_envs", None)
-    return sampled if sampled and no_log and not eval_env else n_envs

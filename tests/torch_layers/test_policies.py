@@ -35,15 +35,11 @@ class TinyImageEnv:
     "policy, extractor",
     [("TransformerPolicy", TransformerExtractor), ("LstmPolicy", LstmExtractor), ("NoisyCnnPolicy", NoisyNatureCNN)],
 )
-def test_policy_alias_trains_and_round_trips(tmp_path, policy, extractor):
+def test_policy_alias_builds_its_extractor(policy, extractor):
+    # training, saving and loading of every alias: the plugin test kit (tests/test_testing.py)
     model = DDQNPrio(policy, TinyImageEnv.make(), buffer_size=200, learning_starts=30, batch_size=8, device="cpu", seed=0)
     assert isinstance(model.q_net.features_extractor, extractor)
-    model.learn(60)
-    model.save(tmp_path / "m.zip")
-    loaded = DDQNPrio.load(tmp_path / "m.zip", device="cpu")
-    assert isinstance(loaded.q_net.features_extractor, extractor)
-    obs = np.stack([model.observation_space.sample() for _ in range(4)])
-    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    assert isinstance(model.q_net_target.features_extractor, extractor)
 
 
 def test_noisy_policy_resamples_noise_each_step_and_acts_deterministically_in_eval():

@@ -150,7 +150,8 @@ def test_dueling_head_combines_value_and_advantage():
         th.testing.assert_close(q_net(obs), value + adv - adv.mean(dim=1, keepdim=True))
 
 
-def test_save_load_round_trip_with_buffer(tmp_path):
+def test_settings_and_replay_priorities_survive_save_and_load(tmp_path):
+    # that predictions survive: the plugin test kit (tests/test_testing.py)
     model = DDQNPrio("MlpPolicy", "CartPole-v1", alpha=0.5, beta=0.3, policy_kwargs=dict(dueling=True), **SMALL)
     model.learn(150)
     model.save(tmp_path / "model.zip")

@@ -151,26 +151,14 @@ def test_needs_the_split_reward_buffer():
 
 
 @pytest.mark.parametrize("share", [True, False])
-def test_save_load_round_trip(tmp_path, share):
-    model = SplitQ(
-        "MlpPolicy",
-        "CartPole-v1",
-        buffer_size=300,
-        learning_starts=50,
-        reward_weight=2.0,
-        punish_memory=0.5,
-        policy_kwargs=dict(share_features_extractor=share),
-        device="cpu",
-        seed=0,
-    )
-    model.learn(120)
+def test_settings_survive_save_and_load(tmp_path, share):
+    # that predictions survive too is the plugin test kit's check (tests/test_testing.py)
+    model = SplitQ("MlpPolicy", "CartPole-v1", buffer_size=300, reward_weight=2.0, punish_memory=0.5,
+                   policy_kwargs=dict(share_features_extractor=share), device="cpu", seed=0)  # fmt: skip
     model.save(tmp_path / "m.zip")
     loaded = SplitQ.load(tmp_path / "m.zip", device="cpu")
     assert isinstance(loaded.q_net, SplitQNetwork) and (loaded.reward_weight, loaded.punish_memory) == (2.0, 0.5)
     assert (loaded.q_net.punish_features_extractor is None) == share
-    obs = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
-    with th.no_grad():
-        th.testing.assert_close(loaded.q_net.streams(th.as_tensor(obs)), model.q_net.streams(th.as_tensor(obs)))
 
 
 def test_split_reward_wrapper_on_real_mspacman():

@@ -1,0 +1,253 @@
+"""``PluginExperimentManager``: RL Zoo's ``ExperimentManager`` with every plugin's components.
+
+The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
+``rl_zoo3.exp_manager.ExperimentManager`` right after that module executes, so ``rl_zoo3.train``
+(which imports the name at module level) builds this one. Each override calls RL Zoo's method with
+``super()`` and adds:
+
+- ``__init__``: the plugin's default yaml when no ``--conf-file`` is given (merged with RL Zoo's
+  own file for RL Zoo's algorithms);
+- ``_preprocess_hyperparams``: the ``vec_env`` key (registered backends such as ``envpool``),
+  registered wrapper short names, and the algorithm's ``validate_hyperparams`` before anything
+  is built (one error line naming key, value and file);
+- ``setup_experiment`` / ``learn``: user mistakes as one ``error:`` line, clean stops on
+  SIGINT/SIGTERM, ``metrics.yml`` in the run folder, replay checkpoints with ``--save-freq``;
+- ``save_trained_model``: every file written atomically, signals held until it is done;
+- ``create_envs``: registered vec-env backends, the trial's sampled ``n_envs``;
+- ``read_hyperparameters`` / ``objective`` / ``hyperparameters_optimization``: see
+  :mod:`sb3_atari_ext.zoo.optimize`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from sb3_atari_ext.plugins import get_registry
+from sb3_atari_ext.zoo import env_backends, optimize
+from sb3_atari_ext.zoo.errors import user_errors
+from sb3_atari_ext.zoo.names import resolve_wrappers
+from sb3_atari_ext.zoo.yaml_merge import default_config
+
+# ``sys.modules`` lookup: this module is imported while ``rl_zoo3.exp_manager`` finishes executing
+_zoo = importlib.import_module("rl_zoo3.exp_manager")
+
+
+class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, name-defined]
+    """RL Zoo's experiment manager, plugin-aware. Takes exactly RL Zoo's arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: the hyperparameter file(s) as the user knows them (not a merged temporary file)
+        self.config_label: str | None = None
+        #: a merged temporary yaml, removed once RL Zoo has read it
+        self.merged_config: Path | None = None
+        #: the vec-env backend of this run (``dummy``, ``subproc`` or a registered one)
+        self.vec_env_backend = "dummy"
+        #: the ``env_wrapper`` entry, for backends that rebuild RL Zoo's env pipeline
+        self.env_wrapper_spec: list[tuple[str, dict[str, Any]]] = []
+        #: signal mask to restore after the final save (SIGINT/SIGTERM wait from the end of learn)
+        self.held_signal_mask: Any = None
+        #: the yaml entry with ``-params`` as read, stored in an Optuna study for ``sb3-atari study``
+        self.base_hyperparams: dict[str, Any] = {}
+        #: ``n_envs`` sampled for the running trial (``create_envs`` builds that many)
+        self.trial_n_envs: int | None = None
+        with user_errors(self):
+            super().__init__(*args, **kwargs)
+            from stable_baselines3.common.vec_env import SubprocVecEnv
+
+            self.vec_env_backend = "subproc" if self.vec_env_class is SubprocVecEnv else "dummy"
+            given = inspect.signature(super().__init__).bind(*args, **kwargs).arguments.get("config")
+            if given is None:
+                found = default_config(self.algo, Path(self.config))
+                if found is not None:
+                    path, self.config_label, self.merged_config = found
+                    self.config = str(path)
+
+    # -- hyperparameters ------------------------------------------------------------------------
+    def read_hyperparameters(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        hyperparams, saved = super().read_hyperparameters()
+        self.base_hyperparams = dict(saved)
+        return hyperparams, saved
+
+    def _preprocess_hyperparams(self, hyperparams: dict[str, Any]) -> Any:
+        from sb3_atari_ext.common.validation import HyperparameterError
+
+        self._select_vec_env(hyperparams)
+        for key in ("env_wrapper", "vec_env_wrapper"):
+            hyperparams.update(resolve_wrappers(hyperparams, key))
+        result = super()._preprocess_hyperparams(hyperparams)
+        if not (isinstance(self.n_envs, int) and self.n_envs >= 1):
+            raise HyperparameterError("n_envs", self.n_envs, "an integer >= 1", self._source("n_envs"))
+        validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None)
+        if validate is not None:
+            try:
+                validate(result[0])
+            except HyperparameterError as exc:
+                raise exc.with_source(self._source(exc.key.split(".")[0])) from None
+        return result
+
+    def _source(self, key: str) -> str:
+        return "the -params option" if key in (self.custom_hyperparams or {}) else str(self.config_label or self.config)
+
+    def _select_vec_env(self, hyperparams: dict[str, Any]) -> None:
+        """An explicit ``--vec-env subproc`` wins over the yaml's ``vec_env`` key."""
+        from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+        requested = hyperparams.pop("vec_env", None)
+        if requested is not None and self.vec_env_backend == "dummy":
+            source = self._source("vec_env")
+            self.vec_env_backend = env_backends.check_backend(requested, source)
+        self.env_wrapper_spec = env_backends.wrapper_spec(hyperparams.get("env_wrapper"))
+        if self.vec_env_backend in env_backends.BUILTIN_VEC_ENVS and self.default_vec_env_cls is None:
+            self.vec_env_class = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}[self.vec_env_backend]
+
+    # -- envs -----------------------------------------------------------------------------------
+    def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False) -> Any:
+        from stable_baselines3.common.vec_env import SubprocVecEnv
+
+        from sb3_atari_ext.wrappers.envpool import BackendUnavailable
+
+        if self.trial_n_envs and no_log and not eval_env:
+            n_envs = self.trial_n_envs
+        backend = self.vec_env_backend
+        if backend in env_backends.BUILTIN_VEC_ENVS:
+            return super().create_envs(n_envs, eval_env, no_log)
+        factory = get_registry().get("vec_envs", backend)
+        try:
+            env = factory(
+                self.env_name.gym_id,
+                n_envs,
+                self.seed,
+                self.frame_stack,
+                self.env_wrapper_spec,
+                self.eval_env_kwargs if eval_env else self.env_kwargs,
+                None if eval_env or no_log else self.save_path,
+            )
+        except BackendUnavailable as exc:
+            print(f"sb3_atari_ext: vec_env {backend!r} unavailable: {exc}. Falling back to SubprocVecEnv.")
+            self.vec_env_backend, self.vec_env_class = "subproc", SubprocVecEnv
+            return super().create_envs(n_envs, eval_env, no_log)
+        if self.verbose > 0 and not eval_env:
+            print(f"sb3_atari_ext: {n_envs} envs on the {backend} backend ({type(env).__name__})")
+        if self.vec_env_wrapper is not None:
+            env = self.vec_env_wrapper(env)
+        return self._maybe_normalize(env, eval_env)
+
+    # -- the run --------------------------------------------------------------------------------
+    def setup_experiment(self) -> Any:
+        try:
+            with user_errors(self):
+                return super().setup_experiment()
+        finally:
+            if self.merged_config is not None:  # read by now: leave no temporary file behind
+                shutil.rmtree(self.merged_config.parent, ignore_errors=True)
+                self.merged_config = None
+
+    def learn(self, model: Any) -> None:
+        from sb3_atari_ext.analysis.metrics import MetricsCallback
+        from sb3_atari_ext.common.signals import StopTrainingOnSignal
+
+        stopper = StopTrainingOnSignal(verbose=1)
+        # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
+        metrics = MetricsCallback(self.save_path, interval=max(100, int(self.n_timesteps) // 200))
+        replay = self.replay_checkpoint()
+        extra = [stopper, metrics, *([replay] if replay else [])]
+        self.callbacks.extend(extra)
+        first_step = model.num_timesteps
+        try:
+            with stopper.handle_signals(), user_errors(self, started=lambda: model.num_timesteps > first_step):
+                try:
+                    super().learn(model)
+                finally:
+                    # From here to the end of the final save, signals wait (RL Zoo saves next).
+                    self.held_signal_mask = _hold_signals()
+        except BaseException:
+            self._release_signals()
+            raise
+        finally:
+            for callback in extra:
+                self.callbacks.remove(callback)
+
+    def replay_checkpoint(self) -> Any:
+        """With ``--save-replay-buffer`` and ``--save-freq N``: a callback that writes the replay
+        buffer (with its priorities) atomically every N steps next to RL Zoo's model checkpoints,
+        so that a killed run loses at most one interval and ``-i <checkpoint>`` resumes with it."""
+        if not (self.save_replay_buffer and self.save_freq > 0):
+            return None
+        from sb3_atari_ext.common.atomic import ReplayCheckpointCallback
+
+        return ReplayCheckpointCallback(Path(self.save_path) / "replay_buffer.pkl", max(self.save_freq // self.n_envs, 1))
+
+    def save_trained_model(self, model: Any) -> None:
+        """RL Zoo's final save, every file atomic, with SIGINT/SIGTERM held from the end of
+        ``learn`` until every file is written; a signal that came meanwhile then ends the process
+        quietly."""
+        from sb3_atari_ext.common.atomic import HELD_SIGNALS
+
+        held, self.held_signal_mask = self.held_signal_mask, None
+        if held is None:  # learn() did not hold the signals (an error path): hold them now
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+        received: list[int] = []
+        try:
+            self._save_atomically(model)
+        finally:
+            previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in HELD_SIGNALS}
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if received:
+            name = signal.Signals(received[0]).name
+            print(f"{name} received during the final save: the save was completed first", file=sys.stderr)
+            raise SystemExit(128 + received[0])
+
+    def _save_atomically(self, model: Any) -> None:
+        """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize
+        statistics), each file written atomically, for every algorithm (SB3's too)."""
+        import os
+
+        from sb3_atari_ext.common.atomic import atomic_write, with_suffix_like_sb3
+
+        print(f"Saving to {self.save_path}")
+        with atomic_write(with_suffix_like_sb3(f"{self.save_path}/{self.env_name}", "zip")) as tmp:
+            model.save(tmp)
+        if hasattr(model, "save_replay_buffer") and self.save_replay_buffer:
+            print("Saving replay buffer")
+            with atomic_write(os.path.join(self.save_path, "replay_buffer.pkl")) as tmp:
+                model.save_replay_buffer(tmp)
+        if self.normalize:
+            with atomic_write(os.path.join(self.params_path, "vecnormalize.pkl")) as tmp:
+                model.get_vec_normalize_env().save(tmp)
+
+    def _release_signals(self) -> None:
+        mask, self.held_signal_mask = self.held_signal_mask, None
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    # -- hyperparameter search ------------------------------------------------------------------
+    def hyperparameters_optimization(self) -> None:
+        with optimize.search_storage(self):
+            super().hyperparameters_optimization()
+
+    def objective(self, trial: Any) -> float:
+        callbacks, n_envs = self.specified_callbacks, self.n_envs
+        self.specified_callbacks = optimize.with_trial_metrics(self, trial)
+        token = optimize.CURRENT.set(self)
+        try:
+            return super().objective(trial)
+        finally:
+            optimize.CURRENT.reset(token)
+            self.specified_callbacks, self.n_envs, self.trial_n_envs = callbacks, n_envs, None
+
+
+def _hold_signals() -> Any:
+    from sb3_atari_ext.common.atomic import HELD_SIGNALS
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
