@@ -2,7 +2,7 @@
 
 ``MetricsCallback`` records, every ``interval`` steps: the mean episode reward and length of
 the last episodes, and the latest training values the algorithm logged (loss, mean/max Q,
-mean |TD error| and the replay priorities with PER's beta for ``ddqn_prio``/``split_q``/SB3's
+mean ``|TD error|`` and the replay priorities with PER's beta for ``ddqn_prio``/``split_q``/SB3's
 DQN family; policy/value losses and the mean
 value for ``a3c``/A2C/PPO). The whole file is rewritten at every record, so an interrupted run
 keeps everything up to its last interval. Under ``rl_zoo3.train --optimize`` the RL Zoo bridge

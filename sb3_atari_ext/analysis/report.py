@@ -3,7 +3,7 @@
 - ``learning_curves.png``: episode reward over training steps, one panel per env, one line per
   algorithm: the mean over its runs (seeds) with a 95% confidence band;
 - ``episode_length.png``: the same for episode lengths;
-- ``training_metrics.png``: loss, mean/max Q, mean |TD error|, replay priorities (or policy/value
+- ``training_metrics.png``: loss, mean/max Q, mean ``|TD error|``, replay priorities (or policy/value
   losses) over time,
   per run, from the ``metrics.yml`` the RL Zoo bridge writes in every run folder;
 - ``evaluations.png``: RL Zoo's periodic evaluation rewards, when ``evaluations.npz`` exists;

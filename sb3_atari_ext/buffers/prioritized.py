@@ -73,7 +73,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
     :param handle_timeout_termination: treat time-limit truncations as non-terminal (as SB3 does)
     :param alpha: how much prioritization is used (0: uniform), Schaul et al. 2016 Eq. 1
     :param beta: initial importance-sampling exponent; ``ddqn_prio`` anneals it to ``beta_final``
-    :param priority_eps: small constant added to |TD error| so no transition gets priority 0
+    :param priority_eps: small constant added to ``|TD error|`` so no transition gets priority 0
     :param n_steps: length of the n-step return (1: ordinary one-step target)
     :param gamma: discount used for n-step returns
     :param memory_limit: cap on the buffer's memory (``"4GB"``): see :class:`FrameReplayBuffer`

@@ -40,7 +40,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     Prioritized Experience Replay, Schaul et al. 2016 (https://arxiv.org/abs/1511.05952);
     Dueling networks, Wang et al. 2016 (https://arxiv.org/abs/1511.06581).
     The target is ``r + gamma^k (1 - done) Q_target(s', argmax_a Q_online(s', a))``; the Huber loss
-    of each sample is weighted by its importance weight and the new |TD error| becomes its
+    of each sample is weighted by its importance weight and the new ``|TD error|`` becomes its
     priority. Beta is annealed linearly from ``beta`` to ``beta_final`` over the training run.
     Everything else behaves like SB3's ``DQN`` (same arguments, save/load, callbacks).
 
@@ -73,7 +73,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     :param alpha: prioritization exponent (0: uniform sampling), Schaul et al. 2016 Eq. 1
     :param beta: initial importance-sampling exponent (Schaul et al. 2016 Sec. 3.4: 0.4 for proportional)
     :param beta_final: beta reached at the end of training (1: full correction)
-    :param priority_eps: constant added to |TD error| so that no transition gets priority 0
+    :param priority_eps: constant added to ``|TD error|`` so that no transition gets priority 0
     :param stats_window_size: Window size for the rollout logging
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments for the policy, e.g. ``dict(dueling=True)``

@@ -40,7 +40,8 @@ class SplitQ(DDQNPrio):
     :param punish_memory: lambda- in [0, 1]
     :param bootstrap: ``"per_stream"`` (the MsPacman project: each stream picks a' with its own online
         values) or ``"joint"`` (one a' from the summed online values)
-    (other parameters: see :class:`~sb3_atari_ext.ddqn_prio.DDQNPrio`; ``n_steps`` must be 1)
+
+    Other parameters: see :class:`~sb3_atari_ext.ddqn_prio.DDQNPrio` (``n_steps`` must be 1).
     """
 
     algo_name: ClassVar[str] = "split_q"

@@ -4,18 +4,16 @@ RL Zoo (pinned: rl-zoo3 2.9.2) keeps its registries in module globals and has no
 When one of its modules finishes executing (:mod:`sb3_atari_ext.zoo.autoload`), :func:`install_into`
 makes these changes, and only these:
 
-=========================  ==========================================================================
-``rl_zoo3.utils``          ``ALGOS`` gains the plugin algorithms (``--algo`` choices); the registered
-                           short names enter the module's names (``-params`` values are ``eval``-ed
-                           there); ``get_class_by_name`` / ``get_wrapper_class`` also resolve short
-                           names (callbacks, and ``env_wrapper`` in ``enjoy``); ``StoreDict`` and
-                           ``get_model_path`` give one error line for a bad ``-params`` item or a
-                           truncated model zip. Plugin env ids are registered with gymnasium.
-``rl_zoo3.hyperparams_opt``  ``HYPERPARAMS_SAMPLER`` / ``HYPERPARAMS_CONVERTER`` gain the plugin samplers.
-``rl_zoo3.exp_manager``    the short names enter the module's names (``policy_kwargs`` and
-                           ``replay_buffer_class`` are ``eval``-ed there) and ``ExperimentManager``
-                           becomes :class:`~sb3_atari_ext.zoo.manager.PluginExperimentManager`.
-=========================  ==========================================================================
+- ``rl_zoo3.utils``: ``ALGOS`` gains the plugin algorithms (``--algo`` choices); the registered
+  short names enter the module's names (``-params`` values are ``eval``-ed there);
+  ``get_class_by_name`` / ``get_wrapper_class`` also resolve short names (callbacks, and
+  ``env_wrapper`` in ``enjoy``); ``StoreDict`` and ``get_model_path`` give one error line for a
+  bad ``-params`` item or a truncated model zip. Plugin env ids are registered with gymnasium.
+- ``rl_zoo3.hyperparams_opt``: ``HYPERPARAMS_SAMPLER`` / ``HYPERPARAMS_CONVERTER`` gain the
+  plugin samplers.
+- ``rl_zoo3.exp_manager``: the short names enter the module's names (``policy_kwargs`` and
+  ``replay_buffer_class`` are ``eval``-ed there) and ``ExperimentManager`` becomes
+  :class:`~sb3_atari_ext.zoo.manager.PluginExperimentManager`.
 
 Every change is recorded; if any fails, the module is restored exactly, one warning says why, and
 RL Zoo works as if no plugin were installed (strict mode, ``SB3_ATARI_EXT_STRICT=1``, makes it one
@@ -97,7 +95,20 @@ def _hyperparams_opt(changes: _Changes) -> None:
         changes.insert(module.HYPERPARAMS_CONVERTER, algo, entry.extra.get("converter") or dict)
 
 
+class _Deferred(Exception):
+    """The manager module is itself importing ``rl_zoo3.exp_manager``: install when it is done."""
+
+
+#: Set in ``rl_zoo3.exp_manager`` when the install waits for the manager module (which calls it).
+FINISH = "_sb3_atari_ext_finish_install"
+
+
 def _exp_manager(changes: _Changes) -> None:
+    import sys
+
+    manager = sys.modules.get("sb3_atari_ext.zoo.manager")
+    if manager is not None and not hasattr(manager, "PluginExperimentManager"):
+        raise _Deferred  # e.g. ``import sb3_atari_ext.zoo.manager`` before RL Zoo (Sphinx autodoc)
     for name, obj in names.short_names().items():
         if name not in changes.module.__dict__:
             changes.set(name, obj)
@@ -125,6 +136,10 @@ def install_into(module: ModuleType) -> bool:
     changes = _Changes(module)
     try:
         installer(changes)
+    except _Deferred:
+        changes.undo()
+        module.__dict__[FINISH] = lambda: install_into(module)
+        return False
     except Exception as exc:  # noqa: BLE001 - RL Zoo must keep working without our plugins
         changes.undo()
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)

@@ -251,3 +251,9 @@ def _hold_signals() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+
+
+# Imported before RL Zoo (``import sb3_atari_ext.zoo.manager``): the installer waited for this class.
+_finish = _zoo.__dict__.pop("_sb3_atari_ext_finish_install", None)
+if _finish is not None:
+    _finish()
