@@ -188,6 +188,7 @@ def search_storage(manager: Any) -> Iterator[None]:
     try:
         try:  # fail fast, before any trial: bad URL, missing driver, unreachable server, bad journal
             opened = open_storage(given)
+            _load_or_create_study(manager, opened, given)
         except StorageError as exc:
             raise SystemExit(f"error: {exc}") from None
         if not given.endswith(".log"):
@@ -202,14 +203,25 @@ def search_storage(manager: Any) -> Iterator[None]:
         remove_unstarted_run(Path(manager.save_path))
 
 
-def with_trial_metrics(manager: Any, trial: Any) -> list[Any]:
-    """RL Zoo callbacks of one trial: the manager's plus a ``MetricsCallback`` writing
-    ``metrics.yml`` in ``trial_<n>/``. Also stores the study's context (algorithm, env id, base
-    hyperparameters) as user attributes the first time."""
-    study = trial.study
+def _load_or_create_study(manager: Any, storage: Any, given: str) -> None:
+    """The study RL Zoo is about to load or create, made here first (as RL Zoo does: maximize,
+    load if it exists), so that a storage Optuna cannot use fails with one line naming it; a new
+    study gets its context (algorithm, env id, base hyperparameters) as user attributes."""
+    import optuna
+
+    try:
+        study = optuna.create_study(storage=storage, study_name=manager.study_name, load_if_exists=True, direction="maximize")
+    except (AssertionError, ValueError, KeyError) as exc:  # e.g. a journal Optuna cannot replay
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageError(f"cannot create or load the study in {redact(given)} ({reason}): is the storage corrupt?") from None
     if f"{ATTR_PREFIX}algo" not in study.user_attrs:
         for key, value in _study_attrs(manager).items():
             study.set_user_attr(ATTR_PREFIX + key, value)
+
+
+def with_trial_metrics(manager: Any, trial: Any) -> list[Any]:
+    """RL Zoo callbacks of one trial: the manager's plus a ``MetricsCallback`` writing
+    ``metrics.yml`` in ``trial_<n>/``."""
     path = os.path.join(manager.optimization_log_path or manager.log_path, f"trial_{trial.number}")
     interval = max(1, int(manager.n_timesteps) // 20)
     spec = {"sb3_atari_ext.analysis.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
