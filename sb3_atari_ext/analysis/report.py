@@ -1,11 +1,12 @@
 """``sb3-atari report -f logs/ --out DIR``: PNG plots of every run, a gameplay GIF, an index.html.
 
-- ``learning_curves.png``: episode reward over training steps, one panel per env, one line per
-  algorithm: the mean over its runs (seeds) with a 95% confidence band;
-- ``episode_length.png``: the same for episode lengths;
+- ``learning_curves.png``: episode return over agent timesteps, one panel per env; every episode
+  faint, and per group of runs (same algorithm, env and hyperparameters) the smoothed mean over
+  its seeds with a 95% band (see :mod:`sb3_atari_ext.analysis.plotting`);
+- ``episode_length.png``: the same for episode lengths, in agent steps;
 - ``training_metrics.png``: loss, mean/max Q, mean ``|TD error|``, replay priorities (or policy/value
-  losses) over time,
-  per run, from the ``metrics.yml`` the RL Zoo bridge writes in every run folder;
+  losses), one panel per env and metric, from the ``metrics.yml`` of every run folder;
+- ``curves.csv``: the data behind the learning curves (one row per episode);
 - ``evaluations.png``: RL Zoo's periodic evaluation rewards, when ``evaluations.npz`` exists;
 - ``gameplay.gif``: the best run's best model (``best_model.zip`` if RL Zoo kept one) playing;
 - ``index.html``: all of them on one page, with the runs table.
@@ -21,113 +22,141 @@ from typing import Any
 
 import numpy as np
 
-from sb3_atari_ext.analysis.runs import Run, find_runs, mean_curve
+from sb3_atari_ext.analysis import plotting
+from sb3_atari_ext.analysis.runs import Run, find_runs, group_runs, split_group
 
-METRIC_PANELS = (
-    ("loss", "policy_loss"),
-    ("q_mean", "q_max", "value_mean"),
-    ("td_error", "value_loss"),
-    ("priority_mean", "priority_max"),
-    ("episode_reward",),
+METRICS = (
+    ("loss", "loss"),
+    ("policy_loss", "policy loss"),
+    ("value_loss", "value loss"),
+    ("q_mean", "mean Q"),
+    ("q_max", "max Q"),
+    ("td_error", "mean |TD error|"),
+    ("priority_mean", "mean priority"),
 )
 
 
-def _figure(n_panels: int, title: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cols = min(n_panels, 2)
-    rows = (n_panels + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4 * rows), dpi=90, squeeze=False)
-    fig.suptitle(title)
-    return fig, list(axes.flat)
+def _grouped(runs: list[Run]) -> tuple[dict[str, dict[str, list[Run]]], dict[str, str]]:
+    """``{env: {group label: runs}}`` and one colour per group label (the same in every figure)."""
+    by_env: dict[str, dict[str, list[Run]]] = defaultdict(dict)
+    for key, members in group_runs(runs).items():
+        label, env = split_group(key)
+        by_env[env][label] = members
+    labels = sorted({label for groups in by_env.values() for label in groups})
+    return dict(sorted(by_env.items())), plotting.group_colors(labels)
 
 
-def _save(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
+def _counts(by_env: dict[str, dict[str, list[Run]]]) -> dict[str, str]:
+    counts: dict[str, int] = defaultdict(int)
+    for groups in by_env.values():
+        for label, members in groups.items():
+            counts[label] += len(members)
+    return {label: f"{label} ({n} run{'s' if n > 1 else ''})" for label, n in counts.items()}
 
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
-
-def plot_curves(runs: list[Run], attr: str, ylabel: str, path: Path) -> int:
-    """Mean-with-band curves per env and algorithm; returns the number of curves drawn."""
-    by_env: dict[str, dict[str, list[Run]]] = defaultdict(lambda: defaultdict(list))
-    for run in runs:
-        by_env[run.env][run.algo].append(run)
-    fig, axes = _figure(max(1, len(by_env)), f"{ylabel} during training (mean over runs, 95% band)")
-    drawn = 0
-    for ax, (env, algos) in zip(axes, sorted(by_env.items()), strict=False):
-        for algo, group in sorted(algos.items()):
-            curve = mean_curve(group, attr)
-            if curve is None:
-                continue
-            x, mean, lower, upper = curve
-            (line,) = ax.plot(x, mean, label=f"{algo} ({len(group)} run{'s' if len(group) > 1 else ''})")
-            ax.fill_between(x, lower, upper, color=line.get_color(), alpha=0.25)
-            drawn += 1
-        ax.set_title(env)
-        if not ax.lines:
+def plot_curves(runs: list[Run], attr: str, ylabel: str, path: Path) -> dict[str, dict[str, int]]:
+    """One panel per env: every episode of every run (faint) and, per group, the smoothed mean over
+    its runs with a 95% band; x in agent timesteps. Returns ``{env: {group: points of its curve}}``."""
+    by_env, colors = _grouped(runs)
+    title = f"{ylabel}: episodes (faint), smoothed mean over seeds with 95% band"
+    fig, axes = plotting.facets(max(1, len(by_env)), title)
+    drawn: dict[str, dict[str, int]] = {}
+    for ax, (env, groups) in zip(axes, by_env.items(), strict=False):
+        drawn[env] = {}
+        for label, members in sorted(groups.items()):
+            curves = [(r.timesteps, getattr(r, attr)) for r in members if len(r.rewards)]
+            drawn[env][label] = plotting.draw_group(ax, curves, colors[label])
+        if not any(drawn[env].values()):
             ax.text(0.5, 0.5, "no complete episode yet", ha="center", va="center", transform=ax.transAxes, color="gray")
-        ax.set_xlabel("Monitor steps")
+        ax.set_title(env)
+        ax.set_xlabel("agent timesteps")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize="small")
-    for ax in axes[len(by_env) :]:
-        ax.set_visible(False)
-    _save(fig, path)
+    plotting.legend_outside(fig, colors, _counts(by_env))
+    plotting.save(fig, path)
     return drawn
 
 
 def plot_metrics(runs: list[Run], path: Path) -> int:
-    """Training metrics of every run that has ``metrics.yml``; returns the number of lines drawn."""
-    fig, axes = _figure(len(METRIC_PANELS), "Training metrics (metrics.yml)")
+    """Training metrics from ``metrics.yml``: one panel per env and metric, one colour per group
+    (the mean over the group's runs). Returns the number of lines drawn."""
+    by_env, colors = _grouped(runs)
+    records = {id(r): r.metrics() for r in runs}
+    present = [(key, label) for key, label in METRICS if any(key in rec for recs in records.values() for rec in recs)]
+    panels = [(env, key, label) for env in by_env for key, label in present]
+    title = "Training metrics (metrics.yml), mean over each group's runs"
+    fig, axes = plotting.facets(max(1, len(panels)), title, max_cols=max(1, min(len(present), 4)))
     drawn = 0
-    for ax in axes[len(METRIC_PANELS) :]:
-        ax.set_visible(False)
-    for ax, keys in zip(axes, METRIC_PANELS, strict=False):
-        for run in runs:
-            records = run.metrics()
-            for key in keys:
-                points = [(r["timesteps"], r[key]) for r in records if key in r]
-                if len(points) >= 1:
+    for ax, (env, key, label) in zip(axes, panels, strict=False):
+        for group, members in sorted(by_env[env].items()):
+            curves = []
+            for run in members:
+                points = [(rec["timesteps"], rec[key]) for rec in records[id(run)] if key in rec and "timesteps" in rec]
+                if points:
                     xs, ys = zip(*points, strict=True)
-                    ax.plot(xs, ys, marker="." if len(points) < 20 else None, label=f"{run.name} {key}")
-                    drawn += 1
-        ax.set_title(" / ".join(keys))
-        ax.set_xlabel("timesteps")
+                    curves.append((np.array(xs, float), np.array(ys, float)))
+            if curves:
+                x, mean, *_ = plotting.mean_band(curves)
+                ax.plot(x, mean, color=colors[group], lw=1.5, marker="." if len(x) < 20 else None)
+                drawn += 1
+        ax.set_title(f"{env}: {label}", fontsize="medium")
+        ax.set_xlabel("agent timesteps")
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize="x-small")
-    _save(fig, path)
+    if not panels:
+        axes[0].text(0.5, 0.5, "no metrics.yml yet", ha="center", va="center", transform=axes[0].transAxes, color="gray")
+    plotting.legend_outside(fig, colors, _counts(by_env))
+    plotting.save(fig, path)
     return drawn
 
 
 def plot_evaluations(runs: list[Run], path: Path) -> int:
-    fig, axes = _figure(1, "Evaluation reward (evaluations.npz)")
+    """RL Zoo's evaluations (``evaluations.npz``): one panel per env, mean over each group's runs."""
+    by_env, colors = _grouped(runs)
+    envs = {
+        env: groups for env, groups in by_env.items() if any(r.evaluations() is not None for g in groups.values() for r in g)
+    }
+    title = "Evaluation return (evaluations.npz), mean over seeds with 95% band"
+    fig, axes = plotting.facets(max(1, len(envs)), title)
     drawn = 0
-    for run in runs:
-        data = run.evaluations()
-        if data is not None:
-            axes[0].plot(*data, marker="o", label=run.name)
-            drawn += 1
-    axes[0].set_xlabel("timesteps")
-    axes[0].set_ylabel("mean evaluation reward")
-    axes[0].grid(alpha=0.3)
-    if drawn:
-        axes[0].legend(fontsize="small")
-    _save(fig, path)
+    for ax, (env, groups) in zip(axes, envs.items(), strict=False):
+        for label, members in sorted(groups.items()):
+            curves = [e for e in (r.evaluations() for r in members) if e is not None]
+            if curves:
+                x, mean, low, high = plotting.eval_mean_band(curves)
+                ax.plot(x, mean, color=colors[label], marker="o", ms=3)
+                ax.fill_between(x, low, high, color=colors[label], alpha=0.2, lw=0)
+                drawn += 1
+        ax.set_title(env)
+        ax.set_xlabel("agent timesteps")
+        ax.set_ylabel("mean evaluation return")
+        ax.grid(alpha=0.3)
+    plotting.legend_outside(fig, colors, _counts(by_env))
+    plotting.save(fig, path)
     return drawn
+
+
+def write_curves_csv(runs: list[Run], path: Path) -> int:
+    """The data behind the learning curves: ``group, run, timesteps, episode_return,
+    smoothed_return``, one row per episode, ``timesteps`` in agent steps. Returns the row count."""
+    import csv
+
+    rows = 0
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["group", "run", "timesteps", "episode_return", "smoothed_return"])
+        for key, members in sorted(group_runs(runs).items()):
+            label, env = split_group(key)
+            for run in members:
+                for t, r, s in zip(run.timesteps, run.rewards, plotting.smooth(run.rewards), strict=True):
+                    writer.writerow([f"{label} / {env}", run.name, int(t), f"{r:g}", f"{s:.4g}"])
+                    rows += 1
+    return rows
 
 
 def best_run(runs: list[Run]) -> Run | None:
     """The finished run with the highest best (smoothed) episode reward."""
     candidates = [r for r in runs if (r.path / "best_model.zip").is_file() or r.model.is_file()]
-    scored = [(r.best_reward(), r) for r in candidates if r.best_reward() is not None]
+    scored = [(r.mean_last(), r) for r in candidates if r.mean_last() is not None]
     if scored:
         return max(scored, key=lambda item: item[0])[1]
     return candidates[0] if candidates else None
@@ -201,14 +230,15 @@ def write_report(logs: str, out: str, gif_frames: int = 300, show_progress: bool
         raise FileNotFoundError(f"no RL Zoo runs (logs/<algo>/<env>_<n>/ with Monitor files) in {logs}")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=4 + gif_frames, desc="report", disable=not show_progress)
+    bar = tqdm(total=4 + gif_frames, desc="report (figures, then GIF frames)", unit="step", disable=not show_progress)
     written: dict[str, Any] = {"runs": [r.summary() for r in runs], "images": {}}
     for name, attr, label in (
-        ("learning_curves.png", "rewards", "episode reward"),
-        ("episode_length.png", "lengths", "episode length"),
+        ("learning_curves.png", "rewards", "episode return"),
+        ("episode_length.png", "episode_steps", "episode length (agent steps)"),
     ):
         written["images"][name] = plot_curves(runs, attr, label, out_dir / name)
         bar.update(1)
+    written["curves_csv_rows"] = write_curves_csv(runs, out_dir / "curves.csv")
     written["images"]["training_metrics.png"] = plot_metrics(runs, out_dir / "training_metrics.png")
     bar.update(1)
     if any(r.evaluations() is not None for r in runs):
@@ -229,7 +259,7 @@ def _index_html(written: dict[str, Any]) -> str:
         "<tr>"
         + "".join(
             f"<td>{html.escape(str(run[key]))}</td>"
-            for key in ("run", "steps", "episodes", "best_reward", "last_reward", "status")
+            for key in ("run", "timesteps", "episodes", "best_episode", "mean_last_100", "status")
         )
         + "</tr>"
         for run in written["runs"]
@@ -246,7 +276,9 @@ def _index_html(written: dict[str, Any]) -> str:
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
 figure{{display:inline-block;margin:1em}}img{{max-width:100%}}</style></head>
 <body><h1>sb3-atari report</h1>
-<table><tr><th>run</th><th>steps</th><th>episodes</th><th>best reward</th><th>last reward</th><th>status</th></tr>
+<p>The data behind the learning curves: <a href="curves.csv">curves.csv</a>.</p>
+<table><tr><th>run</th><th>agent timesteps</th><th>episodes</th><th>best episode</th>
+<th>mean of last 100 episodes</th><th>status</th></tr>
 {rows}</table>
 {images}{gif}
 </body></html>

@@ -29,10 +29,33 @@ class Run:
     algo: str
     env: str  # the folder's env name (``/`` of namespaced ids replaced by ``-``)
     run_id: int
-    timesteps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cumulative Monitor steps at each episode end
+    frames: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cumulative Monitor steps (emulator frames)
     rewards: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0))  # episode lengths in Monitor steps
     mtime: float = 0.0
+    frames_per_step: int = 1  # Monitor steps per agent step (the frame skip of wrappers above it)
+
+    @property
+    def timesteps(self) -> np.ndarray:
+        """Agent timesteps (what ``-n`` counts) at the end of each episode."""
+        return self.frames // self.frames_per_step
+
+    @property
+    def episode_steps(self) -> np.ndarray:
+        """Episode lengths in agent steps."""
+        return self.lengths // self.frames_per_step
+
+    def config(self) -> dict[str, Any]:
+        """The run's hyperparameters (RL Zoo's ``<env>/config.yml``; empty when missing or unreadable)."""
+        import yaml
+
+        file = self.path / self.env / "config.yml"
+        if not file.is_file():
+            return {}
+        try:
+            return dict(yaml.unsafe_load(file.read_text()) or {})
+        except (yaml.YAMLError, TypeError, ValueError):
+            return {}
 
     @property
     def name(self) -> str:
@@ -48,14 +71,13 @@ class Run:
             return "finished"
         return "running" if time.time() - self.mtime < RUNNING_WITHIN_S else "stopped"
 
-    def best_reward(self, window: int = 10) -> float | None:
-        if len(self.rewards) == 0:
-            return None
-        k = min(window, len(self.rewards))
-        return float(np.convolve(self.rewards, np.ones(k) / k, mode="valid").max())
+    def best_episode(self) -> float | None:
+        """The highest return of a single episode."""
+        return float(self.rewards.max()) if len(self.rewards) else None
 
-    def last_reward(self, window: int = 10) -> float | None:
-        return float(self.rewards[-window:].mean()) if len(self.rewards) else None
+    def mean_last(self, episodes: int = 100) -> float | None:
+        """The mean return of the last ``episodes`` episodes (all of them when fewer)."""
+        return float(self.rewards[-episodes:].mean()) if len(self.rewards) else None
 
     def metrics(self) -> list[dict[str, float]]:
         """Records of ``metrics.yml`` (empty when the run has none)."""
@@ -80,16 +102,16 @@ class Run:
         return data["timesteps"], data["results"].mean(axis=1)
 
     def summary(self) -> dict[str, Any]:
-        best, last = self.best_reward(), self.last_reward()
+        best, last = self.best_episode(), self.mean_last()
         return {
             "run": self.name,
             "algo": self.algo,
             "env": self.env,
             "id": self.run_id,
-            "steps": int(self.timesteps[-1]) if len(self.timesteps) else 0,
+            "timesteps": int(self.timesteps[-1]) if len(self.timesteps) else 0,
             "episodes": int(len(self.rewards)),
-            "best_reward": None if best is None else round(best, 2),
-            "last_reward": None if last is None else round(last, 2),
+            "best_episode": None if best is None else round(best, 2),
+            "mean_last_100": None if last is None else round(last, 2),
             "status": self.status,
         }
 
@@ -132,38 +154,76 @@ def find_runs(logs: str | Path) -> list[Run]:
             if not monitors and not any(run_dir.glob("*.zip")):
                 continue
             run = Run(run_dir, algo_dir.name, match.group("env"), int(match.group("id")))
-            run.timesteps, run.rewards, run.lengths = read_monitor(monitors)
+            run.frames, run.rewards, run.lengths = read_monitor(monitors)
+            run.frames_per_step = frames_per_step(run.config())
             stamps = [f.stat().st_mtime for f in (*monitors, run_dir / "metrics.yml") if f.exists()]
             run.mtime = max(stamps, default=run_dir.stat().st_mtime)
             runs.append(run)
     return runs
 
 
-def mean_curve(
-    runs: list[Run], attr: str = "rewards", points: int = 100, window: int = 10
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """``(steps, mean, lower, upper)``: the mean over runs (seeds) of a smoothed per-episode
-    quantity on a common step grid, with a 95% confidence band (normal approximation; zero width
-    for a single run)."""
-    curves = []
+def frames_per_step(config: dict[str, Any]) -> int:
+    """Monitor steps per agent step of a run: RL Zoo puts the Monitor under the ``env_wrapper``
+    chain, so a frame-skipping wrapper there (``AtariWrapper``'s ``frame_skip``, default 4, or
+    ``SkipFrame``'s ``skip``) makes the Monitor count emulator frames."""
+    value = config.get("env_wrapper")
+    items = value if isinstance(value, list) else [value] if value else []
+    factor = 1
+    for item in items:
+        name, kwargs = next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (item, {})
+        name = name if isinstance(name, str) else getattr(name, "__name__", "")
+        kwargs = kwargs or {}
+        if name.rsplit(".", 1)[-1] == "AtariWrapper":
+            factor *= int(kwargs.get("frame_skip", 4))
+        elif name.rsplit(".", 1)[-1] == "SkipFrame":
+            factor *= int(kwargs.get("skip", 4))
+    return max(1, factor)
+
+
+#: hyperparameters that do not make two runs different experiments
+NOT_GROUPING = frozenset({"n_timesteps", "seed", "device", "verbose", "tensorboard_log"})
+
+
+def group_runs(runs: list[Run]) -> dict[str, list[Run]]:
+    """Runs grouped by algorithm, env and hyperparameters (``config.yml``), named by the algorithm
+    and what differs from the other configurations of that algorithm (``ddqn_prio``,
+    ``ddqn_prio [policy=TransformerPolicy]``). Seeds of one configuration form one group."""
+    configs: dict[tuple[str, str], dict[str, Any]] = {}
+    keyed: dict[tuple[str, str, str], list[Run]] = {}
     for run in runs:
-        values = getattr(run, attr).astype(np.float64)
-        if len(values) < 2:
+        config = {k: v for k, v in run.config().items() if k not in NOT_GROUPING}
+        key = repr(sorted((k, repr(v)) for k, v in config.items()))
+        configs[(run.algo, key)] = config
+        keyed.setdefault((run.algo, key, run.env), []).append(run)
+    by_algo: dict[str, list[str]] = {}
+    for algo, key in configs:
+        by_algo.setdefault(algo, []).append(key)
+    labels: dict[tuple[str, str], str] = {}
+    for algo, keys in by_algo.items():
+        if len(keys) == 1:
+            labels[(algo, keys[0])] = algo
             continue
-        k = min(window, len(values))
-        smooth = np.convolve(values, np.ones(k) / k, mode="valid")
-        curves.append((run.timesteps[k - 1 :], smooth))
-    if not curves:
-        return None
-    end = min(x[-1] for x, _ in curves)
-    start = max(x[0] for x, _ in curves)
-    if end <= start:
-        start, end = min(x[0] for x, _ in curves), max(x[-1] for x, _ in curves)
-    grid = np.linspace(start, end, points)
-    ys = np.array([np.interp(grid, x, y) for x, y in curves])
-    mean = ys.mean(axis=0)
-    half = 1.96 * ys.std(axis=0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
-    return grid, mean, mean - half, mean + half
+        all_keys = sorted({k for key in keys for k in configs[(algo, key)]})
+        differing = [k for k in all_keys if len({repr(configs[(algo, key)].get(k)) for key in keys}) > 1]
+        for key in keys:
+            parts = [f"{k}={_short(configs[(algo, key)].get(k))}" for k in differing[:3]]
+            labels[(algo, key)] = f"{algo} [{', '.join(parts)}{', ...' if len(differing) > 3 else ''}]"
+    groups: dict[str, list[Run]] = {}
+    for (algo, key, env), members in keyed.items():
+        groups.setdefault(f"{labels[(algo, key)]}\x00{env}", []).extend(members)
+    return groups
+
+
+def _short(value: Any, width: int = 24) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = text.rsplit(".", 1)[-1] if isinstance(value, str) and text.count(".") > 1 else text
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def split_group(key: str) -> tuple[str, str]:
+    """``(group label, env)`` of a key of :func:`group_runs`."""
+    label, _, env = key.partition("\x00")
+    return label, env
 
 
 def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 
 from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, open_storage, redact
 
+MIN_TRIALS_FOR_IMPORTANCES = 10
+
 
 def _class_name(value: Any) -> Any:
     """Registered short name (or dotted path) for classes inside policy kwargs."""
@@ -25,6 +27,8 @@ def _class_name(value: Any) -> Any:
             for name, cls in get_registry().names(kind).items():
                 if cls is value:
                     return _Expr(name)
+        if value.__module__.startswith("torch.nn"):  # RL Zoo evaluates policy_kwargs with ``nn`` imported
+            return _Expr(f"nn.{value.__qualname__}")
         return _Expr(f"{value.__module__}.{value.__qualname__}")
     if isinstance(value, dict):
         return {k: _class_name(v) for k, v in value.items()}
@@ -39,14 +43,33 @@ class _Expr(str):
 
 
 def _policy_kwargs_expr(base: Any, sampled: dict[str, Any] | None) -> Any:
-    """Merge the yaml's ``policy_kwargs`` (a string RL Zoo evaluates, or a dict) with sampled ones."""
+    """Merge the yaml's ``policy_kwargs`` (a string RL Zoo evaluates, or a dict) with sampled ones,
+    written as a person would: ``dict(net_arch=[512], dueling=False)``. A base expression that
+    cannot be evaluated here is kept as it is, with the sampled values applied over it."""
     if not sampled:
         return base
-    sampled_expr = repr(_class_name(sampled))
-    if base is None:
-        return f"dict(**{sampled_expr})"
-    base_expr = base if isinstance(base, str) else repr(_class_name(base))
-    return f"{{**{base_expr}, **{sampled_expr}}}"
+    base_value = _evaluate(base) if isinstance(base, str) else base
+    if base is not None and base_value is None:
+        return f"{{**{base}, **{_render(sampled)}}}"
+    return _render({**(base_value or {}), **sampled})
+
+
+def _evaluate(expr: str) -> dict[str, Any] | None:
+    """``expr`` evaluated as RL Zoo would (registered short names, ``nn``, ``th``), or ``None``."""
+    import torch as th
+    from torch import nn
+
+    from sb3_atari_ext.plugins import get_registry
+
+    try:
+        value = eval(expr, {"dict": dict, "nn": nn, "th": th, **get_registry().short_names()})  # noqa: S307 - the user's own yaml
+    except Exception:  # noqa: BLE001 - an expression we cannot evaluate is kept verbatim
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _render(kwargs: dict[str, Any]) -> str:
+    return "dict(" + ", ".join(f"{key}={_class_name(value)!r}" for key, value in kwargs.items()) + ")"
 
 
 def best_hyperparams(study: Any) -> tuple[str, str, dict[str, Any]]:
@@ -106,9 +129,16 @@ def report(storage: str, study_name: str, out: str | None = None, plot: str | No
     print(f"wrote {out_path}")
 
     importances: dict[str, float] = {}
-    if len(complete) >= 2 and len(best.params) > 0:
+    if len(complete) < MIN_TRIALS_FOR_IMPORTANCES:
+        print(f"parameter importances: not computed ({len(complete)} complete trials; "
+              f"at least {MIN_TRIALS_FOR_IMPORTANCES} are needed for them to mean anything)")  # fmt: skip
+    elif len(best.params) > 0:
+        import warnings
+
         try:
-            importances = dict(optuna.importance.get_param_importances(study))
+            with warnings.catch_warnings():  # Optuna's sampler warnings are about the search, not this report
+                warnings.simplefilter("ignore")
+                importances = dict(optuna.importance.get_param_importances(study))
         except (RuntimeError, ValueError) as exc:
             print(f"parameter importances: not available ({exc})")
     if importances:

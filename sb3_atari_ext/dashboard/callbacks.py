@@ -9,12 +9,17 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
+from sb3_atari_ext.analysis.plotting import group_colors, smooth
 from sb3_atari_ext.dashboard.data import LogsData
 
+METRICS = (("loss", "loss"), ("policy_loss", "policy loss"), ("value_loss", "value loss"), ("q_mean", "mean Q"),
+           ("q_max", "max Q"), ("td_error", "mean |TD error|"), ("priority_mean", "mean priority"))  # fmt: skip
 
-def _smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
-    k = max(1, min(window, len(values)))
-    return np.convolve(values, np.ones(k) / k, mode="valid")
+
+def _colors(runs: list) -> dict[str, str]:
+    """One colour per run, by algorithm order (the report's group colours per algorithm)."""
+    algos = group_colors(sorted({r.algo for r in runs}))
+    return {r.name: algos[r.algo] for r in runs}
 
 
 def register(app, data: LogsData) -> None:
@@ -31,18 +36,20 @@ def register(app, data: LogsData) -> None:
     def curves(selected, rows, _):
         if not selected:
             return html.P("Select runs in the table.")
+        runs = [data.run(rows[i]["run"]) for i in selected or [] if rows is not None and i < len(rows)]
+        runs = [r for r in runs if r is not None and len(r.rewards)]
+        colors = _colors(runs)
         fig = go.Figure()
-        for i in selected or []:
-            if rows is None or i >= len(rows):
-                continue
-            run = data.run(rows[i]["run"])
-            if run is None or len(run.rewards) == 0:
-                continue
-            k = min(10, len(run.rewards))
-            fig.add_trace(go.Scatter(x=run.timesteps[k - 1 :], y=_smooth(run.rewards, k), mode="lines", name=run.name))
+        for run in runs:  # every episode (faint) and the smoothed curve over it
+            dots = dict(size=4, color=colors[run.name])
+            fig.add_trace(go.Scatter(x=run.timesteps, y=run.rewards, mode="markers", marker=dots, opacity=0.3,
+                                     name=f"{run.name} episodes", showlegend=False))  # fmt: skip
+            fig.add_trace(go.Scatter(x=run.timesteps, y=smooth(run.rewards), mode="lines",
+                                     line=dict(color=colors[run.name]), name=run.name))  # fmt: skip
         fig.update_layout(
-            xaxis_title="Monitor steps", yaxis_title="episode reward (10-episode mean)", margin=dict(t=30), height=380
-        )
+            xaxis_title="agent timesteps", yaxis_title="episode return (dots) and smoothed", margin=dict(t=30), height=380,
+            legend=dict(orientation="h", y=-0.25),
+        )  # fmt: skip
         return dcc.Graph(id="curves", figure=fig)
 
     @app.callback(
@@ -54,20 +61,24 @@ def register(app, data: LogsData) -> None:
     def metrics(selected, rows):
         if not selected:
             return None, None
-        fig = go.Figure()
+        from plotly.subplots import make_subplots
+
+        runs = [data.run(rows[i]["run"]) for i in selected or [] if rows is not None and i < len(rows)]
+        runs = [r for r in runs if r is not None]
+        colors = _colors(runs)
+        records = {r.name: r.metrics() for r in runs}
+        present = [(k, label) for k, label in METRICS if any(k in rec for recs in records.values() for rec in recs)]
         media = []
-        for i in selected or []:
-            if rows is None or i >= len(rows):
-                continue
-            run = data.run(rows[i]["run"])
-            if run is None:
-                continue
-            records = run.metrics()
-            for key in ("loss", "q_mean", "q_max", "td_error", "priority_mean", "value_loss", "policy_loss"):
-                points = [(r["timesteps"], r[key]) for r in records if key in r]
+        fig = make_subplots(rows=max(1, len(present)), cols=1, shared_xaxes=True,
+                            subplot_titles=[label for _, label in present] or ["no metrics.yml yet"])  # fmt: skip
+        for row, (key, _) in enumerate(present, start=1):  # one panel (own y-axis) per metric
+            for run in runs:
+                points = [(r["timesteps"], r[key]) for r in records[run.name] if key in r and "timesteps" in r]
                 if points:
                     xs, ys = zip(*points, strict=True)
-                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=f"{run.name} {key}"))
+                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colors[run.name]), name=run.name,
+                                             legendgroup=run.name, showlegend=row == 1), row=row, col=1)  # fmt: skip
+        for run in runs:
             for rel in data.media(run):
                 media.append(
                     html.Figure(
@@ -75,7 +86,8 @@ def register(app, data: LogsData) -> None:
                         style={"display": "inline-block"},
                     )
                 )
-        fig.update_layout(xaxis_title="timesteps", margin=dict(t=30), height=380)
+        fig.update_xaxes(title_text="agent timesteps", row=max(1, len(present)), col=1)
+        fig.update_layout(margin=dict(t=30), height=max(300, 220 * len(present)), legend=dict(orientation="h", y=-0.1))
         return dcc.Graph(id="metrics", figure=fig), media or [
             html.P("No gameplay.gif or feature-map PNGs in the selected runs' folders.")
         ]
@@ -105,4 +117,5 @@ def register(app, data: LogsData) -> None:
             fig.add_trace(go.Scatter(x=xs, y=np.maximum.accumulate(ys), mode="lines", name="best so far"))
         fig.update_layout(title=f"{row['study']}: optimization history")
         fig.update_layout(xaxis_title="trial", yaxis_title="objective", margin=dict(t=40), height=360)
+        fig.update_xaxes(tick0=0, dtick=max(1, len(points) // 10), tickformat="d")  # whole trial numbers
         return dcc.Graph(id="study-history", figure=fig)

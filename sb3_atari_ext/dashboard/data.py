@@ -38,7 +38,9 @@ class LogsData:
 
     def media(self, run: Run) -> list[str]:
         """Images of a run inside ``--logs`` (GIFs and PNGs, e.g. feature maps), as paths relative to it."""
-        files = sorted([*run.path.rglob("*.gif"), *run.path.rglob("*.png")])[:24]
+        # per step: the input first, then what the network made of it (feature maps, attention)
+        found = [*run.path.rglob("*.gif"), *run.path.rglob("*.png")]
+        files = sorted(found, key=lambda p: (str(p.parent), p.name.replace("_input", "_0input")))[:24]
         return [str(f.resolve().relative_to(self.logs)) for f in files]
 
     # -- Optuna ------------------------------------------------------------------------------------

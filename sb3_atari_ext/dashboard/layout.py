@@ -8,10 +8,10 @@ COLUMNS = [
     ("run", "run"),
     ("algo", "algo"),
     ("env", "env"),
-    ("steps", "steps"),
+    ("timesteps", "agent timesteps"),
     ("episodes", "episodes"),
-    ("best_reward", "best reward"),
-    ("last_reward", "last reward"),
+    ("best_episode", "best episode"),
+    ("mean_last_100", "mean of last 100 episodes"),
     ("status", "status"),
 ]
 

@@ -84,6 +84,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         result = super()._preprocess_hyperparams(hyperparams)
         if not (isinstance(self.n_envs, int) and self.n_envs >= 1):
             raise HyperparameterError("n_envs", self.n_envs, "an integer >= 1", self._source("n_envs"))
+        self._warn_if_it_cannot_learn(result[0])
         validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None)
         if validate is not None:
             try:
@@ -91,6 +92,25 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             except HyperparameterError as exc:
                 raise exc.with_source(self._source(exc.key.split(".")[0])) from None
         return result
+
+    def _warn_if_it_cannot_learn(self, hyperparams: dict[str, Any]) -> None:
+        """One warning line when an off-policy run would never update (``n_timesteps`` not above
+        ``learning_starts``) or explores only before it starts learning."""
+        starts = hyperparams.get("learning_starts")
+        if not isinstance(starts, (int, float)) or self.optimize_hyperparameters:
+            return
+        n = int(self.n_timesteps)
+        if n <= starts:
+            message = f"n_timesteps ({n}) <= learning_starts ({int(starts)}): this run never updates the network"
+            hint = f"lower learning_starts (-params learning_starts:{max(1, n // 10)}) or train longer"
+            print(f"warning: {message}; {hint}", file=sys.stderr)
+            return
+        fraction = hyperparams.get("exploration_fraction")
+        final_eps = hyperparams.get("exploration_final_eps", 0.05)
+        initial_eps = hyperparams.get("exploration_initial_eps", 1.0)
+        if isinstance(fraction, (int, float)) and initial_eps != final_eps and fraction * n < starts:
+            print(f"warning: exploration ends at step {int(fraction * n)}, before learning starts at {int(starts)}: "
+                  f"raise exploration_fraction above {starts / n:.2f} or lower learning_starts", file=sys.stderr)  # fmt: skip
 
     def _source(self, key: str) -> str:
         return "the -params option" if key in (self.custom_hyperparams or {}) else str(self.config_label or self.config)

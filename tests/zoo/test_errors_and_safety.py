@@ -192,3 +192,15 @@ def test_monitor_line_cut_short_is_skipped_with_a_warning(cartpole_runs, tmp_pat
     assert len(runs["ddqn_prio/CartPole-v1_1"].rewards) > 0
     result = run(["-m", "sb3_atari_ext.cli", "report", "-f", "logs", "--out", "report", "--gif-frames", "0"], cwd=tmp_path)
     assert (tmp_path / "report" / "learning_curves.png").is_file() and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (["learning_starts:1000"], "warning: n_timesteps (300) <= learning_starts (1000): this run never updates the network"),
+        (["learning_starts:200", "exploration_fraction:0.1"], "warning: exploration ends at step 30, before learning starts at 200"),
+    ],
+)
+def test_a_run_that_cannot_learn_says_so(tmp_path, params, expected):
+    result = run([*TRAIN[:6], "-n", "300", "-f", "logs", "--eval-freq", "-1", "-params", *params], cwd=tmp_path)
+    assert expected in result.stderr

@@ -1,0 +1,125 @@
+"""The report's figures for many runs: grouping, agent-timestep axes, short runs, facets, curves.csv.
+
+A synthetic logs folder (RL Zoo layout: monitor files, config.yml, metrics.yml) with 30 runs of
+mixed algorithms, configurations, games and lengths; the real pipeline is tested in
+test_evaluate_report.py on real short runs.
+"""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from sb3_atari_ext.analysis import plotting
+from sb3_atari_ext.analysis.report import write_report
+from sb3_atari_ext.analysis.runs import find_runs, group_runs, split_group
+
+GAMES = ["Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders"]
+ATARI = {"env_wrapper": ["stable_baselines3.common.atari_wrappers.AtariWrapper"], "frame_stack": 4}
+CONFIGS = {
+    "dqn": [{"policy": "CnnPolicy", **ATARI}],
+    "ddqn_prio": [{"policy": "CnnPolicy", **ATARI}, {"policy": "TransformerPolicy", **ATARI}],
+    "a3c": [{"policy": "CnnLstmPolicy", "n_envs": 16, **ATARI}],
+}
+
+
+def _write_run(folder, algo, game, run_id, config, episodes, rng):
+    env = f"{game}NoFrameskip-v4"
+    run = folder / algo / f"{env}_{run_id}"
+    (run / env).mkdir(parents=True)
+    (run / env / "config.yml").write_text(yaml.safe_dump({**config, "n_timesteps": 1000000}))
+    lengths = rng.integers(400, 2000, size=episodes)  # emulator frames (the Monitor sits under AtariWrapper)
+    rewards = np.round(np.linspace(0, 50, episodes) + rng.normal(0, 5, episodes))
+    lines = ["#" + json.dumps({"t_start": 0, "env_id": env}), "r,l,t"]
+    lines += [f"{r},{n},{i + 1}.0" for i, (r, n) in enumerate(zip(rewards, lengths, strict=True))]
+    (run / "0.monitor.csv").write_text("\n".join(lines) + "\n")
+    steps = np.cumsum(lengths) // 4
+    records = [{"timesteps": int(t), "loss": float(1 / (i + 1)), "q_mean": float(i)} for i, t in enumerate(steps[::5])]
+    (run / "metrics.yml").write_text(yaml.safe_dump(records))
+    return lengths
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("many") / "logs"
+    rng = np.random.default_rng(0)
+    count = 0
+    for algo, configs in CONFIGS.items():
+        for c, config in enumerate(configs):
+            for g, game in enumerate(GAMES):
+                seeds = 2 if (algo, c) != ("ddqn_prio", 1) else 1
+                for seed in range(seeds):
+                    if count >= 30:
+                        break
+                    episodes = 8 if (algo, game, seed) == ("dqn", "Breakout", 0) else int(rng.integers(30, 200))
+                    run_id = 1 + c * 10 + seed
+                    _write_run(folder, algo, game, run_id, config, episodes, rng)
+                    count += 1
+    return folder
+
+
+def test_runs_are_grouped_by_algorithm_env_and_hyperparameters(logs):
+    runs = find_runs(logs)
+    assert len(runs) == 30
+    groups = {split_group(key) for key in group_runs(runs)}
+    labels = {label for label, _ in groups}
+    # the two ddqn_prio configurations are two groups, named by what differs; seeds form one group
+    assert labels == {"dqn", "a3c", "ddqn_prio [policy=CnnPolicy]", "ddqn_prio [policy=TransformerPolicy]"}
+    sizes = {(label, env): len(members) for (label, env), members in ((split_group(k), m) for k, m in group_runs(runs).items())}
+    assert sizes[("ddqn_prio [policy=CnnPolicy]", "BreakoutNoFrameskip-v4")] == 2
+
+
+def test_x_axis_is_agent_timesteps_and_columns_say_what_they_are(logs):
+    runs = {r.name: r for r in find_runs(logs)}
+    run = runs["dqn/BreakoutNoFrameskip-v4_1"]
+    assert run.frames_per_step == 4  # AtariWrapper's frame skip: the Monitor counts emulator frames
+    np.testing.assert_array_equal(run.timesteps, run.frames // 4)
+    summary = run.summary()
+    assert summary["timesteps"] == int(run.frames[-1] // 4)
+    assert summary["best_episode"] == run.rewards.max() and summary["mean_last_100"] == pytest.approx(run.rewards[-100:].mean(), abs=0.01)
+
+
+def test_short_runs_draw_every_episode_and_a_curve():
+    x = np.arange(8) * 100.0
+    smoothed = plotting.smooth(np.arange(8.0))
+    assert len(smoothed) == 8 and smoothed[0] == 0.0 and smoothed[-1] == pytest.approx(np.mean([4, 5, 6, 7]))
+    _, mean, *_ = plotting.mean_band([(x, smoothed)])
+    assert len(mean) == 8
+
+
+def test_mean_is_shown_only_where_two_seeds_have_data():
+    long = (np.linspace(0, 1000, 50), np.ones(50))
+    short = (np.linspace(0, 400, 20), np.ones(20) * 3)
+    x, mean, low, high, n = plotting.mean_band([long, short])
+    assert x.max() <= 400 and np.all(n == 2) and np.allclose(mean, 2.0)  # not cut to... nor a lone seed as a mean
+    assert np.all(low <= mean) and np.all(high >= mean)
+
+
+def test_colors_stay_distinct_for_many_groups():
+    colors = plotting.group_colors([f"g{i}" for i in range(30)])
+    assert len(set(colors.values())) == 30
+
+
+def test_report_figures_and_curves_csv(logs, tmp_path):
+    out = tmp_path / "report"
+    written = write_report(str(logs), str(out), gif_frames=0, show_progress=False)
+    curves = written["images"]["learning_curves.png"]
+    assert set(curves) == {f"{g}NoFrameskip-v4" for g in GAMES}  # one panel per game
+    # dqn on Breakout: an 8-episode seed and a long one: the mean only where both have data
+    assert 0 < curves["BreakoutNoFrameskip-v4"]["dqn"] < curves["AsterixNoFrameskip-v4"]["dqn"]
+    assert curves["BreakoutNoFrameskip-v4"]["ddqn_prio [policy=TransformerPolicy]"] > 0
+    # loss and q_mean for every group on every game
+    assert written["images"]["training_metrics.png"] == 2 * len(group_runs(find_runs(logs)))
+    for name in ("learning_curves.png", "episode_length.png", "training_metrics.png"):
+        with Image.open(out / name) as image:
+            assert image.size[0] > 1200 and np.asarray(image.convert("L")).std() > 10
+    with open(out / "curves.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["group", "run", "timesteps", "episode_return", "smoothed_return"]
+    runs = {r.name: r for r in find_runs(logs)}
+    short = [row for row in rows if row["run"] == "dqn/BreakoutNoFrameskip-v4_1"]
+    assert len(short) == 8 and [int(r["timesteps"]) for r in short] == list(runs["dqn/BreakoutNoFrameskip-v4_1"].timesteps)
+    assert len(rows) == sum(len(r.rewards) for r in runs.values())
