@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sb3_atari_ext.dashboard.data import LogsData
 
@@ -26,7 +27,11 @@ def create_app(
 
     data = LogsData(logs, storage)
     app = Dash(__name__, title="sb3-atari dashboard", update_title=None)
-    app.layout = lambda: layout.layout(int(refresh_s * 1000), data.table(), str(data.logs))  # fresh per page load
+    def page() -> Any:  # fresh per page load: the newest run's group is selected
+        rows = data.table()
+        return layout.layout(int(refresh_s * 1000), rows, str(data.logs), selected=data.newest_group(rows))
+
+    app.layout = page
     data.runs()  # read the folder once now: the first page is served from the cache
     data.studies()  # and import Optuna before the first browser asks
     import plotly.graph_objects as go

@@ -34,7 +34,25 @@ class LogsData:
         return next((r for r in self.runs() if r.name == name), None)
 
     def table(self) -> list[dict[str, Any]]:
-        return [r.summary() for r in self.runs()]
+        """One row per run, with its group (algorithm, env and hyperparameters, as in the report)."""
+        from sb3_atari_ext.analysis.runs import group_runs, split_group
+
+        runs = self.runs()
+        group_of = {}
+        for key, members in group_runs(runs).items():
+            label, _ = split_group(key)
+            for run in members:
+                group_of[run.name] = label
+        return [{**r.summary(), "group": group_of.get(r.name, r.algo)} for r in runs]
+
+    def newest_group(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Indices of ``rows`` in the group (and env) of the most recently written run: what the
+        page shows on first load."""
+        runs = {r.name: r for r in self.runs()}
+        if not rows:
+            return []
+        newest = max(rows, key=lambda row: runs[row["run"]].mtime if row["run"] in runs else 0.0)
+        return [i for i, row in enumerate(rows) if (row["group"], row["env"]) == (newest["group"], newest["env"])]
 
     def media(self, run: Run) -> list[str]:
         """Images of a run inside ``--logs`` (GIFs and PNGs, e.g. feature maps), as paths relative to it."""

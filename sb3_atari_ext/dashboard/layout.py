@@ -6,7 +6,7 @@ from dash import dash_table, dcc, html  # noqa: F401 - dcc.Interval
 
 COLUMNS = [
     ("run", "run"),
-    ("algo", "algo"),
+    ("group", "group"),
     ("env", "env"),
     ("timesteps", "agent timesteps"),
     ("episodes", "episodes"),
@@ -16,11 +16,11 @@ COLUMNS = [
 ]
 
 
-def layout(refresh_ms: int, runs: list[dict], logs: str) -> html.Div:
+def layout(refresh_ms: int, runs: list[dict], logs: str, selected: list[int] | None = None) -> html.Div:
     """The page; ``runs`` fill the table in the first response (no callback round trip)."""
     return html.Div(
         [
-            html.H2("sb3-atari dashboard"),
+            html.H2("sb3-atari dashboard", className="title"),
             html.Div(f"logs: {logs}", id="logs-path", className="subtitle"),
             dcc.Interval(id="refresh", interval=refresh_ms),
             html.H3("Runs"),
@@ -32,7 +32,7 @@ def layout(refresh_ms: int, runs: list[dict], logs: str) -> html.Div:
                 sort_action="native",
                 sort_mode="multi",
                 row_selectable="multi",
-                selected_rows=[],
+                selected_rows=list(selected or []),
                 page_size=25,
                 style_table={"overflowX": "auto"},
                 style_cell={"fontFamily": "sans-serif", "fontSize": 13, "padding": "4px"},
@@ -56,5 +56,5 @@ def layout(refresh_ms: int, runs: list[dict], logs: str) -> html.Div:
             ),
             html.Div(html.P("Select a study."), id="study-box"),
         ],
-        style={"margin": "1em 2em"},
+        className="page",
     )

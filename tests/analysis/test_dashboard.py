@@ -114,16 +114,21 @@ def test_runs_table_curves_metrics_and_screenshots(logs, browser, tmp_path):
         for name in ("ddqn_prio/CartPole-v1_1", "ddqn_prio/CartPole-v1_2", "a3c/CartPole-v1_1"):
             assert name in table
         assert "finished" in table
+        # the page's own theme (served from the package, no CDN) and the newest run group selected on load
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(247, 248, 250)"
+        page.wait_for_function("document.querySelectorAll('#curves .scatterlayer .trace').length >= 2", timeout=30_000)
         page.screenshot(path=str(tmp_path / "table.png"), full_page=True)
 
-        # select the two ddqn_prio runs: their learning curves are drawn
+        # select the two ddqn_prio runs only: their episodes (dots) and smoothed curves are drawn
         boxes = page.locator("#runs input[type=checkbox]")
         rows = page.locator("#runs tr")
         for i in range(rows.count()):
-            if "ddqn_prio/CartPole" in rows.nth(i).inner_text():
-                rows.nth(i).locator("input[type=checkbox]").check()
+            box = rows.nth(i).locator("input[type=checkbox]")
+            if box.count():
+                box.set_checked("ddqn_prio/CartPole" in rows.nth(i).inner_text())
         assert boxes.count() >= 3  # (RL Zoo also makes a run folder for the --optimize run)
-        page.wait_for_function("document.querySelectorAll('#curves .scatterlayer .trace').length == 2", timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('#curves .scatterlayer .trace').length == 4", timeout=30_000)
+        assert "agent timesteps" in page.locator("#curves .xtitle").text_content()
         page.wait_for_function("document.querySelectorAll('#metrics .scatterlayer .trace').length >= 4", timeout=30_000)
         legend = page.locator("#curves .legend").text_content()
         assert "ddqn_prio/CartPole-v1_1" in legend and "ddqn_prio/CartPole-v1_2" in legend
@@ -138,7 +143,7 @@ def test_runs_table_curves_metrics_and_screenshots(logs, browser, tmp_path):
         assert "optimization history" in page.locator("#study-history .gtitle").text_content()
 
         # the filter row narrows the table (Dash's native filtering)
-        page.locator('#runs input[placeholder="filter data..."]').nth(1).fill("a3c")  # the algo column
+        page.locator('#runs input[placeholder="filter data..."]').nth(1).fill("a3c")  # the group column
         page.keyboard.press("Enter")
         page.wait_for_function(
             "!document.querySelector('#runs').innerText.includes('ddqn_prio/CartPole-v1_2')", timeout=30_000
