@@ -52,15 +52,18 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_feature_maps(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from sb3_atari_ext.analysis.feature_maps import write_feature_maps
 
     model = _load(args.algo, args.model)
+    out = args.out or str(Path(args.model).parent / "feature_maps")
     env = _atari_vec_env(args.env, model.observation_space.shape[0], args.seed)
     try:
-        files = write_feature_maps(model, env, args.out, steps=args.steps)
+        files = write_feature_maps(model, env, out, steps=args.steps)
     finally:
         env.close()
-    print(f"wrote {len(files)} images to {args.out}")
+    print(f"wrote {len(files)} images to {out}")
     return 0
 
 
@@ -245,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     maps = sub.add_parser("feature-maps", help="PNG images of a trained model's conv feature maps and attention")
     maps.add_argument("--model", required=True, help="path of a saved model (.zip)")
     maps.add_argument("--env", required=True, help="Atari env id, e.g. SpaceInvadersNoFrameskip-v4")
-    maps.add_argument("--out", required=True, help="output folder")
+    maps.add_argument("--out", default=None,
+                      help="output folder (default: feature_maps/ next to the model, where the dashboard shows them)")
     maps.add_argument("--algo", default="ddqn_prio", help="algorithm of the model (default: ddqn_prio)")
     maps.add_argument("--steps", type=int, default=4, help="steps to play (one set of images per step)")
     maps.add_argument("--seed", type=int, default=0)

@@ -240,16 +240,22 @@ def _make_env(env_id: str, hyperparams: dict[str, Any], stats_path: str | None, 
     from sb3_atari_ext.zoo import autoload
 
     autoload.apply()  # plugin wrappers and env ids, as under rl_zoo3.enjoy
-    return create_test_env(
-        env_id,
-        n_envs=1,
-        stats_path=stats_path,
-        seed=seed,
-        log_dir=None,
-        should_render=False,
-        hyperparams=dict(hyperparams),
-        env_kwargs=env_kwargs or None,
-    )
+    import contextlib
+    import io
+
+    # RL Zoo prints "Stacking 4 frames" for every env it builds: one per game would cut the
+    # progress bar into pieces
+    with contextlib.redirect_stdout(io.StringIO()):
+        return create_test_env(
+            env_id,
+            n_envs=1,
+            stats_path=stats_path,
+            seed=seed,
+            log_dir=None,
+            should_render=False,
+            hyperparams=dict(hyperparams),
+            env_kwargs=env_kwargs or None,
+        )
 
 
 class _Bar:

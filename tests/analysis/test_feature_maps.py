@@ -32,11 +32,10 @@ def train_tiny(tmp_path, policy, **kwargs):
 def test_feature_maps_command_writes_images(tmp_path, policy, attention):
     model = train_tiny(tmp_path, policy)
     sb3_atari = Path(sys.executable).with_name("sb3-atari")
-    out = tmp_path / "maps"
-    result = run(
-        [str(sb3_atari), "feature-maps", "--model", str(model), "--env", ATARI, "--out", str(out), "--steps", "2"],
-        cwd=tmp_path,
-    )
+    # default: feature_maps/ next to the model (inside a run folder, where the dashboard shows them)
+    out = tmp_path / "maps" if not attention else model.parent / "feature_maps"
+    where = ["--out", str(out)] if not attention else []
+    result = run([str(sb3_atari), "feature-maps", "--model", str(model), "--env", ATARI, *where, "--steps", "2"], cwd=tmp_path)
     names = sorted(p.name for p in out.glob("*.png"))
     expected = {"input", "feature_maps"} | ({"attention"} if attention else set())
     assert names == sorted(f"step_{s:03d}_{kind}.png" for s in range(2) for kind in expected)

@@ -49,7 +49,7 @@ def logs(tmp_path_factory):
     count = 0
     for algo, configs in CONFIGS.items():
         for c, config in enumerate(configs):
-            for g, game in enumerate(GAMES):
+            for game in GAMES:
                 seeds = 2 if (algo, c) != ("ddqn_prio", 1) else 1
                 for seed in range(seeds):
                     if count >= 30:
