@@ -197,7 +197,7 @@ def test_monitor_line_cut_short_is_skipped_with_a_warning(cartpole_runs, tmp_pat
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        (["learning_starts:1000"], "warning: n_timesteps (300) <= learning_starts (1000): this run never updates the network"),
+        (["learning_starts:1000"], "warning: n_timesteps (300) <= learning_starts (1000): this run never updates"),
         (["learning_starts:200", "exploration_fraction:0.1"], "warning: exploration ends at step 30, before learning starts at 200"),
     ],
 )
