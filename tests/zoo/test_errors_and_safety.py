@@ -198,7 +198,7 @@ def test_monitor_line_cut_short_is_skipped_with_a_warning(cartpole_runs, tmp_pat
     ("params", "expected"),
     [
         (["learning_starts:1000"], "warning: n_timesteps (300) <= learning_starts (1000): this run never updates"),
-        (["learning_starts:200", "exploration_fraction:0.1"], "warning: exploration ends at step 30, before learning starts at 200"),
+        (["learning_starts:200", "exploration_fraction:0.1"], "warning: exploration ends at step 30, before learning starts"),
     ],
 )
 def test_a_run_that_cannot_learn_says_so(tmp_path, params, expected):
