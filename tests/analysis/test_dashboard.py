@@ -1,6 +1,7 @@
 """The Dash dashboard in a real headless Chromium (Debian's, driven by Playwright)."""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -262,6 +263,38 @@ def test_first_page_with_200_runs_under_3_seconds(logs, browser, tmp_path):
         elapsed = time.perf_counter() - start
         assert elapsed < 3.0, elapsed
         assert page.locator("#runs tr").count() == 2 + 25  # header, filter row, one page of 25 runs
+        page.close()
+    finally:
+        dashboard.stop()
+
+
+def test_thirty_runs_of_five_games_read_right(browser, tmp_path):
+    import numpy as np
+
+    from tests.analysis.many_runs import write_many_runs
+
+    many = write_many_runs(tmp_path / "many")
+    newest = many / "dqn" / "BreakoutNoFrameskip-v4_2" / "0.monitor.csv"
+    later = time.time() + 5
+    os.utime(newest, (later, later))  # the newest run: its group (dqn on Breakout, 2 seeds) is selected on load
+    dashboard = Dashboard(many, tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        page.goto(dashboard.url)
+        page.wait_for_selector("text=ddqn_prio [policy=TransformerPolicy]", timeout=30_000)
+        # two runs selected: each drawn as episodes (dots) and a smoothed line, one colour per run
+        page.wait_for_function("document.querySelectorAll('#curves .scatterlayer .trace').length == 4", timeout=30_000)
+        legend = page.locator("#curves .legend").text_content()
+        assert "dqn/BreakoutNoFrameskip-v4_1" in legend and "dqn/BreakoutNoFrameskip-v4_2" in legend
+        assert "agent timesteps" in page.locator("#curves .xtitle").text_content()
+        # the metrics: one panel (y-axis) per metric
+        page.wait_for_function("document.querySelectorAll('#metrics .ytick').length > 0", timeout=30_000)
+        titles = page.locator("#metrics .annotation-text").all_text_contents()
+        assert titles == ["loss", "mean Q"]
+        page.screenshot(path=str(tmp_path / "many.png"), full_page=True)
+        with Image.open(tmp_path / "many.png") as image:
+            gray = np.asarray(image.convert("L"), dtype=np.float64)
+        assert gray.std() > 10  # curves and tables, not a blank page
         page.close()
     finally:
         dashboard.stop()
