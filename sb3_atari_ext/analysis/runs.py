@@ -185,32 +185,30 @@ NOT_GROUPING = frozenset({"n_timesteps", "seed", "device", "verbose", "tensorboa
 
 
 def group_runs(runs: list[Run]) -> dict[str, list[Run]]:
-    """Runs grouped by algorithm, env and hyperparameters (``config.yml``), named by the algorithm
-    and what differs from the other configurations of that algorithm (``ddqn_prio``,
-    ``ddqn_prio [policy=TransformerPolicy]``). Seeds of one configuration form one group."""
+    """Runs grouped by algorithm, env and hyperparameters (``config.yml``). A group is named by
+    its algorithm, plus what differs from the algorithm's other configurations on the same env
+    (``ddqn_prio [policy=TransformerPolicy]``); seeds of one configuration form one group, and
+    one configuration per algorithm and env is simply the algorithm's name."""
     configs: dict[tuple[str, str], dict[str, Any]] = {}
     keyed: dict[tuple[str, str, str], list[Run]] = {}
     for run in runs:
         config = {k: v for k, v in run.config().items() if k not in NOT_GROUPING}
         key = repr(sorted((k, repr(v)) for k, v in config.items()))
         configs[(run.algo, key)] = config
-        keyed.setdefault((run.algo, key, run.env), []).append(run)
-    by_algo: dict[str, list[str]] = {}
-    for algo, key in configs:
-        by_algo.setdefault(algo, []).append(key)
-    labels: dict[tuple[str, str], str] = {}
-    for algo, keys in by_algo.items():
-        if len(keys) == 1:
-            labels[(algo, keys[0])] = algo
-            continue
-        all_keys = sorted({k for key in keys for k in configs[(algo, key)]})
-        differing = [k for k in all_keys if len({repr(configs[(algo, key)].get(k)) for key in keys}) > 1]
-        for key in keys:
-            parts = [f"{k}={_short(configs[(algo, key)].get(k))}" for k in differing[:3]]
-            labels[(algo, key)] = f"{algo} [{', '.join(parts)}{', ...' if len(differing) > 3 else ''}]"
+        keyed.setdefault((run.algo, run.env, key), []).append(run)
+    per_env: dict[tuple[str, str], list[str]] = {}
+    for algo, env, key in keyed:
+        per_env.setdefault((algo, env), []).append(key)
     groups: dict[str, list[Run]] = {}
-    for (algo, key, env), members in keyed.items():
-        groups.setdefault(f"{labels[(algo, key)]}\x00{env}", []).extend(members)
+    for (algo, env, key), members in keyed.items():
+        keys = per_env[(algo, env)]
+        label = algo
+        if len(keys) > 1:
+            names = sorted({k for other in keys for k in configs[(algo, other)]})
+            differing = [k for k in names if len({repr(configs[(algo, other)].get(k)) for other in keys}) > 1]
+            parts = [f"{k}={_short(configs[(algo, key)].get(k))}" for k in differing[:3]]
+            label = f"{algo} [{', '.join(parts)}{', ...' if len(differing) > 3 else ''}]"
+        groups.setdefault(f"{label}\x00{env}", []).extend(members)
     return groups
 
 

@@ -51,5 +51,5 @@ def test_feature_maps_command_rejects_missing_model(tmp_path):
     result = run(
         [str(sb3_atari), "feature-maps", "--model", "nope.zip", "--env", ATARI, "--out", "x"], cwd=tmp_path, check=False
     )
-    assert result.returncode == 1 and "model file not found: nope.zip" in result.stderr
+    assert result.returncode == 2 and result.stderr == "error: model file not found: nope.zip\n"
     assert "Traceback" not in result.stderr
