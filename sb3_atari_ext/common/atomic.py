@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -112,3 +112,40 @@ class ReplayCheckpointCallback(BaseCallback):
             if self.verbose:
                 print(f"Saving replay buffer checkpoint to {self.path}")
         return True
+
+
+class AtomicCheckpointCallback(CheckpointCallback):
+    """SB3's ``CheckpointCallback`` (what RL Zoo's ``--save-freq`` uses) with every file it writes
+    (model, replay buffer, VecNormalize) written atomically, for any algorithm (SB3's too), and
+    SIGINT/SIGTERM held while it writes: a kill never leaves a truncated ``rl_model_*_steps.zip``
+    for ``-i`` to pick up."""
+
+    _stack: contextlib.ExitStack | None = None
+
+    def _checkpoint_path(self, checkpoint_type: str = "", extension: str = "") -> str:
+        final = super()._checkpoint_path(checkpoint_type, extension)
+        if self._stack is None:
+            return final
+        return str(self._stack.enter_context(atomic_write(final)))
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.save_freq != 0:
+            return True
+        with deferred_signals(), contextlib.ExitStack() as stack:
+            self._stack = stack
+            try:
+                return super()._on_step()
+            finally:
+                self._stack = None
+
+    @classmethod
+    def like(cls, callback: CheckpointCallback) -> AtomicCheckpointCallback:
+        """The same checkpoints as ``callback``, written atomically."""
+        return cls(
+            save_freq=callback.save_freq,
+            save_path=callback.save_path,
+            name_prefix=callback.name_prefix,
+            save_replay_buffer=callback.save_replay_buffer,
+            save_vecnormalize=callback.save_vecnormalize,
+            verbose=callback.verbose,
+        )

@@ -194,6 +194,17 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             for callback in extra:
                 self.callbacks.remove(callback)
 
+    def create_callbacks(self) -> None:
+        """RL Zoo's callbacks, with its model checkpoints (``--save-freq``) written atomically."""
+        from stable_baselines3.common.callbacks import CheckpointCallback
+
+        from sb3_atari_ext.common.atomic import AtomicCheckpointCallback
+
+        super().create_callbacks()
+        self.callbacks = [
+            AtomicCheckpointCallback.like(c) if type(c) is CheckpointCallback else c for c in self.callbacks
+        ]
+
     def replay_checkpoint(self) -> Any:
         """With ``--save-replay-buffer`` and ``--save-freq N``: a callback that writes the replay
         buffer (with its priorities) atomically every N steps next to RL Zoo's model checkpoints,
