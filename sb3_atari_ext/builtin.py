@@ -24,12 +24,14 @@ def hyperparams_dir() -> Path:
 @hookimpl
 def register_algorithms(register: Callable[..., None]) -> None:
     from sb3_atari_ext.a3c import A3C
+    from sb3_atari_ext.apex import ApexDDQN
     from sb3_atari_ext.ddqn_prio import DDQNPrio
     from sb3_atari_ext.split_q import SplitQ
 
     register("ddqn_prio", DDQNPrio)
     register("split_q", SplitQ)
     register("a3c", A3C)
+    register("apex_ddqn", ApexDDQN)  # Ray is imported when a model is built (enjoy loads without it)
 
 
 @hookimpl
@@ -39,7 +41,7 @@ def register_policies(register: Callable[..., None]) -> None:
     # DDQNPrio also lists these in its class-level ``policy_aliases`` (as SB3 classes do), so
     # ``DDQNPrio("TransformerPolicy", env)`` works from Python without the plugin registry.
     for name in ("DDQNPrioPolicy", "NoisyCnnPolicy", "TransformerPolicy", "LstmPolicy"):
-        register("ddqn_prio", name, getattr(policies, name))
+        register("ddqn_prio", name, getattr(policies, name))  # apex_ddqn inherits DDQNPrio's aliases
 
 
 @hookimpl
@@ -99,6 +101,7 @@ def register_hyperparams(register: Callable[..., None]) -> None:
     register("ddqn_prio", hyperparams_dir() / "ddqn_prio.yml")
     register("split_q", hyperparams_dir() / "split_q.yml")
     register("a3c", hyperparams_dir() / "a3c.yml")
+    register("apex_ddqn", hyperparams_dir() / "apex_ddqn.yml")
 
 
 @hookimpl
@@ -108,3 +111,5 @@ def register_samplers(register: Callable[..., None]) -> None:
     register("ddqn_prio", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
     register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)
     register("a3c", samplers.sample_a3c_params, converter=samplers.convert_a3c_params)
+    # the learner's settings are searched as for ddqn_prio; the actors' count is the user's choice
+    register("apex_ddqn", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)

@@ -16,6 +16,8 @@
 - ``sb3-atari benchmark --algos dqn ddqn_prio --envs MinAtar/Breakout-v1 --seeds 3 -n 500000
   --workers 2 -f logs --out report/ [--grid grid.yml] [--variant NAME=ALGO KEY:VALUE...]``: a grid
   of RL Zoo trainings (resumable), aggregated with rliable into report.md, summary.json and PNGs.
+- ``sb3-atari apex status RUN_FOLDER [--json] [--watch SECONDS]``: actors and learner of an
+  ``apex_ddqn`` run (its ``apex_status.json``).
 """
 
 from __future__ import annotations
@@ -190,6 +192,20 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_apex(args: argparse.Namespace) -> int:
+    import time
+
+    from sb3_atari_ext.apex.status import format_status, read_status
+
+    while True:
+        status = read_status(args.folder)
+        print(json.dumps(status, indent=1) if args.json else format_status(status), flush=True)
+        if not args.watch or status.get("state") != "running":
+            return 0
+        time.sleep(args.watch)
+        print()
+
+
 def _known_envs() -> set[str]:
     import ale_py
     import gymnasium as gym
@@ -302,6 +318,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default: 10)")
     bench.add_argument("--report-only", action="store_true", help="aggregate the finished runs; train nothing")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    apex = sub.add_parser("apex", help="Ape-X (apex_ddqn) runs: the live state of actors and learner")
+    apex_sub = apex.add_subparsers(dest="apex_command", required=True)
+    apex_status = apex_sub.add_parser("status", help="actors and learner of an apex_ddqn run (apex_status.json)")
+    apex_status.add_argument("folder", help="the run folder (logs/apex_ddqn/<env>_<n>) or its apex_status.json")
+    apex_status.add_argument("--json", action="store_true", help="the status file as JSON")
+    apex_status.add_argument("--watch", type=float, default=0, metavar="SECONDS",
+                             help="print again every SECONDS while running")
     # train/enjoy pass everything after the sub-command to RL Zoo's own parser (its --help too)
     for name, verb in (("train", "rl_zoo3.train"), ("enjoy", "rl_zoo3.enjoy")):
         zoo = sub.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
@@ -309,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "plugins": _cmd_plugins, "feature-maps": _cmd_feature_maps, "switch": _cmd_switch, "study": _cmd_study,
         "evaluate": _cmd_evaluate, "report": _cmd_report, "dashboard": _cmd_dashboard, "benchmark": _cmd_benchmark,
-        "train": _cmd_train, "enjoy": _cmd_enjoy,
+        "apex": _cmd_apex, "train": _cmd_train, "enjoy": _cmd_enjoy,
     }  # fmt: skip
     if argv and argv[0] in ("train", "enjoy"):  # REMAINDER would still parse a leading option
         args = argparse.Namespace(command=argv[0], zoo_args=argv[1:])

@@ -67,6 +67,18 @@ def copy_cartpole_runs(source, destination):
     return destination
 
 
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance for the whole session (Ape-X tests join it); its GCS address."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
 @pytest.fixture
 def zoo(tmp_path):
     """Run RL Zoo commands in a temporary folder; returns (run function, folder)."""

@@ -178,6 +178,7 @@ class FrameReplayBuffer(ReplayBuffer):
     # -- layout ----------------------------------------------------------------------------------
     def _setup_frames(self, frame_channels: int) -> None:
         """Split the observation into ``n_stack`` frames of ``frame_shape`` along the stack axis."""
+        self.frame_channels = frame_channels
         space = self.observation_space
         self._channels_last = False
         if isinstance(space, spaces.Box) and is_image_space(space, check_channels=False) and len(space.shape) == 3:

@@ -128,6 +128,54 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         # New transitions get the maximal priority so each is replayed at least once (Alg. 1 l. 6).
         self.tree.set_range(pos * self.n_envs, self.n_envs, self.max_priority**self.alpha)
 
+    def add_stream(
+        self,
+        observations: np.ndarray,
+        next_observations: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        truncated: np.ndarray,
+        priorities: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Add ``T`` consecutive transitions of one stream (one env of one actor) at once.
+
+        What a distributed learner (``apex_ddqn``) inserts: the transitions are stored exactly as
+        ``T`` calls of :meth:`add` would store them (each frame once), their priorities are
+        ``priorities`` (the actor's ``|TD error|``; ``None``: the maximal priority, as for
+        :meth:`add`), and the stream **ends** after its last transition: n-step returns stop there
+        and bootstrap from its ``next_obs`` (a truncation, never a terminal), because the next
+        positions of the buffer belong to another stream. Needs ``n_envs == 1``.
+
+        :param observations: ``(T, *obs_shape)``
+        :param next_observations: ``(T, *obs_shape)`` (the terminal observation where ``dones``)
+        :param actions: ``(T, ...)``
+        :param rewards: ``(T,)``
+        :param dones: ``(T,)`` episode ends (terminal or truncated)
+        :param truncated: ``(T,)`` time-limit truncations among ``dones``
+        :param priorities: ``(T,)`` raw priorities (before ``alpha``), or ``None``
+        :return: the flat indices the transitions were written to
+        """
+        if self.n_envs != 1:
+            raise ValueError(f"add_stream needs a buffer with n_envs=1 (this one has {self.n_envs})")
+        count = len(observations)
+        flat = np.empty(count, dtype=np.int64)
+        for t in range(count):
+            flat[t] = self.pos
+            info = {"TimeLimit.truncated": bool(truncated[t])}
+            self.add(observations[t : t + 1], next_observations[t : t + 1], actions[t : t + 1],
+                     np.asarray(rewards[t : t + 1], dtype=np.float32), np.asarray(dones[t : t + 1]), [info])
+        if count and not dones[-1]:  # the stream continues elsewhere: end n-step returns here
+            self.timeouts[flat[-1], 0] = True
+            self.dones[flat[-1], 0] = False
+        if priorities is not None and count:
+            raw = np.abs(np.asarray(priorities, dtype=np.float64).reshape(-1)) + self.priority_eps
+            if not np.all(np.isfinite(raw)):
+                raise ValueError("add_stream got non-finite priorities")
+            self.max_priority = max(self.max_priority, float(raw.max()))
+            self.tree.update(flat, raw**self.alpha)
+        return flat
+
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
         """Sample ``batch_size`` transitions proportionally to priority, with IS weights.

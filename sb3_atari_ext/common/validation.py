@@ -46,3 +46,14 @@ def check_params(params: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
             ok = False
         if not ok:
             raise HyperparameterError(key, value, f"a number {expected}")
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed: the message says how to install it (one line)."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package, self.extra = package, extra
+        super().__init__(
+            f"{feature} needs the {package} package, which is not installed: "
+            f'pip install "sb3-atari-ext[{extra}]"'
+        )

@@ -49,7 +49,10 @@ def describe(exc: BaseException, manager: Any) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     algo = getattr(manager, "algo", "?")
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
+    from sb3_atari_ext.common.validation import MissingExtraError
 
+    if isinstance(exc, MissingExtraError):
+        return text
     if isinstance(exc, NonFiniteLossError):
         return f"{text} Checkpoints saved so far are kept in {getattr(manager, 'save_path', 'the run folder')}."
     if isinstance(exc, HyperparameterError):

@@ -57,6 +57,9 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.base_hyperparams: dict[str, Any] = {}
         #: ``n_envs`` sampled for the running trial (``create_envs`` builds that many)
         self.trial_n_envs: int | None = None
+        #: for algorithms that take an ``env_factory`` argument (``apex_ddqn``: actors rebuild the
+        #: training env in their own processes), filled in when the training env is built
+        self.env_factory: Any = None
         with user_errors(self):
             super().__init__(*args, **kwargs)
             from stable_baselines3.common.vec_env import SubprocVecEnv
@@ -85,6 +88,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         if not (isinstance(self.n_envs, int) and self.n_envs >= 1):
             raise HyperparameterError("n_envs", self.n_envs, "an integer >= 1", self._source("n_envs"))
         self._warn_if_it_cannot_learn(result[0])
+        self._offer_env_factory(result[0])
         validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None)
         if validate is not None:
             try:
@@ -92,6 +96,21 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             except HyperparameterError as exc:
                 raise exc.with_source(self._source(exc.key.split(".")[0])) from None
         return result
+
+    def _offer_env_factory(self, hyperparams: dict[str, Any]) -> None:
+        """Any algorithm whose constructor takes ``env_factory`` gets the recipe of the training
+        env (completed in ``create_envs``, once RL Zoo knows the wrappers and the run folder)."""
+        algo_class = _zoo.ALGOS.get(self.algo)
+        if algo_class is None or "env_factory" not in inspect.signature(algo_class.__init__).parameters:
+            return
+        from sb3_atari_ext.apex.envs import EnvFactory
+
+        if self.normalize:
+            from sb3_atari_ext.common.validation import HyperparameterError
+
+            expected = f"off for {self.algo} (each actor would keep its own statistics)"
+            raise HyperparameterError("normalize", self.normalize, expected)
+        self.env_factory = hyperparams["env_factory"] = EnvFactory(env_id=self.env_name.gym_id)
 
     def _warn_if_it_cannot_learn(self, hyperparams: dict[str, Any]) -> None:
         """One warning line when an off-policy run would never update (``n_timesteps`` not above
@@ -135,6 +154,11 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
         if self.trial_n_envs and no_log and not eval_env:
             n_envs = self.trial_n_envs
+        if self.env_factory is not None and not eval_env:
+            from sb3_atari_ext.apex.envs import EnvFactory
+
+            vars(self.env_factory).update(vars(EnvFactory.from_zoo(self)))
+            self.env_factory.monitor_dir = None if no_log else self.save_path
         backend = self.vec_env_backend
         if backend in env_backends.BUILTIN_VEC_ENVS:
             return super().create_envs(n_envs, eval_env, no_log)
