@@ -17,7 +17,7 @@ import numpy as np
 import torch as th
 
 from sb3_atari_ext.apex.blocks import Block, FrameCodec, StreamRecorder, n_step_targets
-from sb3_atari_ext.apex.envs import EnvFactory
+from sb3_atari_ext.apex.envs import EnvFactory, space_signature
 
 
 def actor_epsilon(index: int, n_actors: int, base: float = 0.4, alpha: float = 7.0) -> float:
@@ -39,13 +39,13 @@ class ApexActor:
     :param seed: base seed (the actor's envs get ``seed + 1000 * index``)
     :param policy_class: the learner's policy class
     :param policy_kwargs: its keyword arguments
-    :param observation_space: the learner's observation space (checked against the envs')
-    :param action_space: the learner's action space
+    :param spaces: the learner's :func:`~sb3_atari_ext.apex.envs.space_signature` (the envs' must match)
     :param epsilon: probability of a random action
     :param n_steps: n-step return length for the priorities
     :param gamma: discount
     :param block_size: env steps per env in one block
     :param frame_channels: channels per frame of an image stack (as the replay buffer splits it)
+    :param nice: raise the process's niceness by this much (0: leave it)
     """
 
     def __init__(
@@ -56,15 +56,17 @@ class ApexActor:
         seed: int | None,
         policy_class: type,
         policy_kwargs: dict[str, Any],
-        observation_space: Any,
-        action_space: Any,
+        spaces: tuple[Any, ...],
         epsilon: float,
         n_steps: int,
         gamma: float,
         block_size: int,
         frame_channels: int = 1,
+        nice: int = 0,
     ) -> None:
         th.set_num_threads(1)
+        if nice > 0:  # actors yield the CPU to a learner on the same machine
+            os.nice(nice)
         self.index = index
         self.epsilon = float(epsilon)
         self.n_steps = int(n_steps)
@@ -72,10 +74,11 @@ class ApexActor:
         self.block_size = int(block_size)
         actor_seed = None if seed is None else int(seed) + 1000 * index
         self.env = env_factory.make(n_envs, seed=actor_seed)
-        if self.env.observation_space != observation_space or self.env.action_space != action_space:
+        observation_space, action_space = self.env.observation_space, self.env.action_space
+        if space_signature(observation_space, action_space) != tuple(spaces):
             raise ValueError(
-                f"actor {index}: its envs have observation space {self.env.observation_space} and action space "
-                f"{self.env.action_space}, the learner {observation_space} and {action_space}"
+                f"actor {index}: its envs have observation space {observation_space} and action space "
+                f"{action_space}, which do not match the learner's {spaces}"
             )
         self.rng = np.random.default_rng(actor_seed)
         self.action_space = action_space

@@ -24,7 +24,7 @@ from stable_baselines3.common.utils import polyak_update
 
 from sb3_atari_ext.apex.actor import ApexActor, actor_epsilon
 from sb3_atari_ext.apex.blocks import Block, FrameCodec
-from sb3_atari_ext.apex.envs import EnvFactory
+from sb3_atari_ext.apex.envs import EnvFactory, space_signature
 from sb3_atari_ext.apex.status import write_status
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer
 from sb3_atari_ext.common.validation import HyperparameterError, MissingExtraError, check_params, is_int
@@ -81,6 +81,8 @@ class ApexDDQN(DDQNPrio):
         ``"host:port"`` joins a running cluster (``ray start --head`` first)
     :param actor_num_cpus: CPUs Ray reserves for each actor
     :param status_interval: seconds between writes of ``apex_status.json``
+    :param actor_nice: niceness added to actor processes, so that a learner sharing their machine
+        keeps its core (the learner is what limits Ape-X on CPUs); 0 leaves them as they are
     :param actor_timeout: seconds an actor may stay unreachable (Ray restarting it) before the run
         fails; an actor past ``max_restarts`` stays unreachable
     :param env_factory: how actors build their envs (:class:`EnvFactory`; RL Zoo passes the
@@ -106,6 +108,7 @@ class ApexDDQN(DDQNPrio):
         actor_num_cpus: float = 1.0,
         status_interval: float = 2.0,
         actor_timeout: float = 120.0,
+        actor_nice: int = 10,
         env_factory: EnvFactory | None = None,
         _init_setup_model: bool = True,
         **kwargs: Any,
@@ -114,7 +117,7 @@ class ApexDDQN(DDQNPrio):
             dict(n_actors=n_actors, n_envs_per_actor=n_envs_per_actor, block_size=block_size,
                  weight_sync_interval=weight_sync_interval, max_replay_ratio=max_replay_ratio,
                  actor_epsilon_base=actor_epsilon_base, actor_epsilon_alpha=actor_epsilon_alpha,
-                 max_restarts=max_restarts, actor_num_cpus=actor_num_cpus)  # fmt: skip
+                 max_restarts=max_restarts, actor_num_cpus=actor_num_cpus, actor_nice=actor_nice)  # fmt: skip
         )
         if _init_setup_model:
             require_ray()  # fail at once, not after the envs and networks are built
@@ -130,6 +133,7 @@ class ApexDDQN(DDQNPrio):
         self.actor_num_cpus = float(actor_num_cpus)
         self.status_interval = float(status_interval)
         self.actor_timeout = float(actor_timeout)
+        self.actor_nice = int(actor_nice)
         self.env_factory = env_factory if env_factory is not None else _factory_of(env)
         super().__init__(policy, env, _init_setup_model=_init_setup_model, **kwargs)
 
@@ -145,6 +149,7 @@ class ApexDDQN(DDQNPrio):
                 "block_size": positive_int,
                 "weight_sync_interval": positive_int,
                 "max_restarts": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+                "actor_nice": (lambda v: is_int(v) and 0 <= v <= 19, "an integer in [0, 19]"),
                 "actor_epsilon_base": (lambda v: 0 <= v <= 1, "in [0, 1]"),
                 "actor_epsilon_alpha": (lambda v: v >= 0, ">= 0"),
                 "actor_num_cpus": (lambda v: v > 0, "> 0"),
@@ -203,6 +208,10 @@ class ApexDDQN(DDQNPrio):
         return self
 
 
+IN_FLIGHT = 2  # collect calls queued per actor
+POLL_S = 0.2  # seconds between looks for finished blocks while the learner has work
+
+
 class _Runtime:
     """The learner's side of one ``learn`` call: Ray, the actors, the loop, the status file."""
 
@@ -213,7 +222,7 @@ class _Runtime:
         self.started_ray = False
         self.actors: list[Any] = []
         self.pending: dict[Any, int] = {}
-        self.parked: set[int] = set()
+        self.inflight = [0] * model.n_actors
         self.retry: dict[int, float] = {}  # actor -> when to call it again (while Ray restarts it)
         self.failing_since: dict[int, float] = {}
         self.pids: list[int | None] = [None] * model.n_actors
@@ -249,13 +258,13 @@ class _Runtime:
             self.actors.append(
                 remote.remote(
                     i, model.env_factory, model.n_envs_per_actor, model.seed, model.policy_class, policy_kwargs,
-                    model.observation_space, model.action_space, epsilon, model.n_steps, model.gamma,
-                    model.block_size, self.buffer.frame_channels,
+                    space_signature(model.observation_space, model.action_space), epsilon, model.n_steps, model.gamma,
+                    model.block_size, self.buffer.frame_channels, model.actor_nice,
                 )  # fmt: skip
             )
         self.publish()
         for i in range(model.n_actors):
-            self.submit(i)
+            self.fill(i)
         if model.verbose >= 1:
             where = model.ray_address or "a local Ray instance"
             print(f"apex_ddqn: {model.n_actors} actors x {model.n_envs_per_actor} envs on {where}, "
@@ -280,12 +289,21 @@ class _Runtime:
         self.weights = self.ray.put(state)
         self.version += 1
 
-    def submit(self, i: int) -> None:
-        self.pending[self.actors[i].collect.remote(self.weights, self.version)] = i
+    def fill(self, i: int) -> None:
+        """Queue ``collect`` calls on actor ``i`` up to ``IN_FLIGHT`` (unless it must wait): the
+        second call starts as soon as the first returns, so an actor never idles while the learner
+        is busy with an update."""
+        while self.inflight[i] < IN_FLIGHT and i not in self.retry and self.actors_may_run():
+            self.pending[self.actors[i].collect.remote(self.weights, self.version)] = i
+            self.inflight[i] += 1
 
     def actor_failed(self, i: int, exc: BaseException) -> None:
         """A call to actor ``i`` failed: its process died (Ray restarts it) or is restarting."""
         now = time.time()
+        text = str(exc)
+        if "creation task" in text:  # the actor cannot even start (bad env id, missing package...)
+            lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("^")]
+            raise ActorLostError(f"apex_ddqn: actor {i} could not start: {lines[-1] if lines else type(exc).__name__}")
         if i not in self.failing_since:
             self.failing_since[i] = now
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -332,11 +350,22 @@ class _Runtime:
     def run(self, total_timesteps: int, callback: Any, log_interval: int) -> str:
         ray, model = self.ray, self.model
         self.log_interval = log_interval
+        last_poll = 0.0
         while model.num_timesteps < total_timesteps:
-            train = self.can_train()
-            ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=0.0 if train else 0.2)
+            ready = []
+            if not self.can_train():  # nothing to do but wait for a block
+                if self.pending:
+                    ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=0.2)
+                else:
+                    time.sleep(0.05)
+            elif time.perf_counter() - last_poll >= POLL_S:
+                # ray.wait costs ~10 ms even with timeout 0 on 2 busy cores: while the learner has
+                # work, look for finished blocks every POLL_S only (actors have a call queued)
+                last_poll = time.perf_counter()
+                ready, _ = ray.wait(list(self.pending), num_returns=len(self.pending), timeout=0.0)
             for ref in ready:
                 i = self.pending.pop(ref)
+                self.inflight[i] -= 1
                 try:
                     block = ray.get(ref)
                 except ray.exceptions.RayActorError as exc:
@@ -345,10 +374,6 @@ class _Runtime:
                 self.actor_alive(i, int(block.stats["pid"]))
                 if not self.insert(block, total_timesteps, callback):
                     return "stopped"
-                if self.actors_may_run():
-                    self.submit(i)
-                else:
-                    self.parked.add(i)
             if self.can_train():
                 model._update_current_progress_remaining(model.num_timesteps, total_timesteps)
                 model.train(gradient_steps=1, batch_size=model.batch_size)
@@ -359,11 +384,8 @@ class _Runtime:
             for i, when in list(self.retry.items()):
                 if time.time() >= when:
                     del self.retry[i]
-                    self.submit(i)
-            if self.parked and self.actors_may_run():
-                for i in sorted(self.parked):
-                    self.submit(i)
-                self.parked.clear()
+            for i in range(model.n_actors):
+                self.fill(i)
             if time.time() - self.last_status >= model.status_interval:
                 self.write_status("running")
         return "finished"

@@ -7,6 +7,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def register_env_ids() -> None:
+    """Register what a fresh actor process needs: ALE's ids and every plugin's env ids (MinAtar...)."""
+    import gymnasium as gym
+
+    try:
+        import ale_py
+
+        gym.register_envs(ale_py)
+    except ImportError:  # pragma: no cover - ale-py is a dependency
+        pass
+    from sb3_atari_ext.plugins import get_registry
+
+    get_registry().register_envs()
+
+
+def space_signature(observation_space: Any, action_space: Any) -> tuple[Any, ...]:
+    """What must agree between an actor's envs and the learner (small enough to send inline)."""
+    obs_dtype = str(getattr(observation_space, "dtype", ""))
+    return (
+        type(observation_space).__name__, getattr(observation_space, "shape", None), obs_dtype,
+        type(action_space).__name__, getattr(action_space, "n", None), getattr(action_space, "shape", None),
+    )  # fmt: skip
+
+
 @dataclass
 class EnvFactory:
     """A picklable recipe for the vectorized training env, rebuilt inside every actor process.
@@ -42,6 +66,7 @@ class EnvFactory:
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
 
+        register_env_ids()
         spec = gym.spec(self.env_id)
 
         def make_env(**kwargs: Any) -> gym.Env:

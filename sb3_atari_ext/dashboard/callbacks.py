@@ -92,6 +92,34 @@ def register(app, data: LogsData) -> None:
             html.P("No gameplay.gif or feature-map PNGs in the selected runs' folders.")
         ]
 
+    @app.callback(
+        Output("apex-box", "children"),
+        Input("runs", "derived_virtual_selected_rows"),
+        Input("runs", "derived_virtual_data"),
+        Input("refresh", "n_intervals"),
+    )
+    def apex(selected, rows, _):
+        from dash import dash_table
+
+        from sb3_atari_ext.apex.status import ACTOR_COLUMNS, actor_rows, learner_line
+
+        runs = [data.run(rows[i]["run"]) for i in selected or [] if rows is not None and i < len(rows)]
+        children = []
+        for run in runs:
+            status = data.apex_status(run) if run is not None else None
+            if status is None:
+                continue
+            state = f"{run.name}: {status.get('state', '?')}, {learner_line(status)}"
+            children += [
+                html.P(state, className="apex-learner"),
+                dash_table.DataTable(
+                    columns=[{"name": title, "id": title} for title, _, _ in ACTOR_COLUMNS],
+                    data=actor_rows(status),
+                    style_cell={"fontFamily": "sans-serif", "fontSize": 13, "padding": "4px"},
+                ),
+            ]
+        return [html.H3("Ape-X actors and learner"), *children] if children else None
+
     @app.callback(Output("studies", "data"), Input("refresh", "n_intervals"))
     def studies(_):
         rows = []

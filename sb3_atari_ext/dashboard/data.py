@@ -54,6 +54,15 @@ class LogsData:
         newest = max(rows, key=lambda row: runs[row["run"]].mtime if row["run"] in runs else 0.0)
         return [i for i, row in enumerate(rows) if (row["group"], row["env"]) == (newest["group"], newest["env"])]
 
+    def apex_status(self, run: Run) -> dict[str, Any] | None:
+        """The ``apex_status.json`` of an Ape-X run folder, or ``None`` (absent or unreadable)."""
+        from sb3_atari_ext.apex.status import read_status
+
+        try:
+            return read_status(run.path)
+        except (OSError, ValueError):
+            return None
+
     def media(self, run: Run) -> list[str]:
         """Images of a run inside ``--logs`` (GIFs and PNGs, e.g. feature maps), as paths relative to it."""
         # per step: the input first, then what the network made of it (feature maps, attention)

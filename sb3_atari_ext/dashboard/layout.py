@@ -43,6 +43,7 @@ def layout(refresh_ms: int, runs: list[dict], logs: str, selected: list[int] | N
             html.Div(html.P("Select runs in the table."), id="curves-box"),
             html.H3("Training metrics (metrics.yml)"),
             html.Div(id="metrics-box"),
+            html.Div(id="apex-box"),  # Ape-X runs among the selected: actors and learner (apex_status.json)
             html.H3("Gameplay and feature maps"),
             html.Div(id="media"),
             html.H3("Optuna studies"),

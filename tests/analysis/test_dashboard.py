@@ -298,3 +298,36 @@ def test_thirty_runs_of_five_games_read_right(browser, tmp_path):
         page.close()
     finally:
         dashboard.stop()
+
+
+def test_apex_runs_show_their_actors_and_learner(logs, tmp_path):
+    from sb3_atari_ext.apex.status import write_status
+    from sb3_atari_ext.dashboard.data import LogsData
+
+    folder = tmp_path / "logs"
+    shutil.copytree(logs, folder)
+    run = folder / "apex_ddqn" / "CartPole-v1_1"
+    shutil.copytree(logs / "ddqn_prio" / "CartPole-v1_1", run)
+    actors = [{"index": i, "pid": 900 + i, "node": "node-a", "env_steps": 1000 * (i + 1), "steps_per_s": 55.5,
+               "epsilon": eps, "episodes": 7, "last_score": 31.0, "restarts": i} for i, eps in enumerate((0.4, 0.0007))]
+    learner = {"pid": 42, "node": "gpu-node", "device": "cuda", "updates": 777, "updates_per_s": 12.5,
+               "replay_size": 3000, "replay_ratio": 7.9, "env_steps": 3000}  # fmt: skip
+    write_status(run, {"state": "running", "updated": time.time(), "actors": actors, "learner": learner})
+    rows = LogsData(folder).table()
+    apex_row = next(i for i, r in enumerate(rows) if r["run"] == "apex_ddqn/CartPole-v1_1")
+    other_row = next(i for i, r in enumerate(rows) if r["run"] == "ddqn_prio/CartPole-v1_1")
+    dashboard = Dashboard(folder, tmp_path)
+    try:
+        def apex_box(selected):
+            inputs = [("runs", "derived_virtual_selected_rows", selected), ("runs", "derived_virtual_data", rows),
+                      ("refresh", "n_intervals", 1)]  # fmt: skip
+            status, body = dashboard.callback("apex-box.children", inputs)
+            assert status in (200, 204), body[-500:]
+            return body.decode()
+
+        shown = apex_box([apex_row, other_row])
+        assert "Ape-X actors and learner" in shown and "gpu-node" in shown and "replay ratio 7.90" in shown
+        assert '"pid":"900"' in shown.replace(" ", "") and '"epsilon":"0.001"' in shown.replace(" ", "")
+        assert "Ape-X" not in apex_box([other_row])  # a run without a status file shows nothing
+    finally:
+        dashboard.stop()

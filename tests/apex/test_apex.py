@@ -58,7 +58,7 @@ def _alive(pid):
 def test_cartpole_learns_with_two_actors_and_a_killed_actor_is_restarted(ray_cluster, tmp_path, capsys):
     factory = EnvFactory("CartPole-v1", monitor_dir=str(tmp_path))
     model = ApexDDQN("MlpPolicy", "CartPole-v1", env_factory=factory, **CARTPOLE)
-    killer = KillActorOnce(tmp_path, at=2500)
+    killer = KillActorOnce(tmp_path, at=1200)
     model.learn(6000, callback=killer)
     assert killer.killed is not None and not _alive(killer.killed)
 

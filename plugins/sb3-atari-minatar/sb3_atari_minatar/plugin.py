@@ -8,7 +8,7 @@ from pathlib import Path
 from sb3_atari_ext import hookimpl
 
 HYPERPARAMS = Path(__file__).resolve().parent / "hyperparams"
-ALGOS = ("dqn", "qrdqn", "ddqn_prio", "split_q", "a3c")
+ALGOS = ("dqn", "qrdqn", "ddqn_prio", "split_q", "a3c", "apex_ddqn")
 
 
 @hookimpl
