@@ -111,5 +111,4 @@ def register_samplers(register: Callable[..., None]) -> None:
     register("ddqn_prio", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
     register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)
     register("a3c", samplers.sample_a3c_params, converter=samplers.convert_a3c_params)
-    # the learner's settings are searched as for ddqn_prio; the actors' count is the user's choice
-    register("apex_ddqn", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
+    register("apex_ddqn", samplers.sample_apex_ddqn_params, converter=samplers.convert_apex_ddqn_params)

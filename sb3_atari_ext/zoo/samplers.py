@@ -77,17 +77,23 @@ def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
     return hyperparams
 
 
-def _sample_q_learning(trial: Any) -> dict[str, Any]:
-    """The search space shared by ``ddqn_prio`` and ``split_q`` (raw trial parameters)."""
+def _sample_q_learning(trial: Any, train_freq: bool = True, exploration: bool = True) -> dict[str, Any]:
+    """The search space shared by ``ddqn_prio``, ``split_q`` and ``apex_ddqn`` (raw trial parameters)."""
     return {
         "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
         "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
         "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
         "buffer_size_pow": trial.suggest_int("buffer_size_pow", 13, 18),
-        "train_freq": trial.suggest_int("train_freq", 1, 10),
+        **({"train_freq": trial.suggest_int("train_freq", 1, 10)} if train_freq else {}),
         "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
-        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
-        "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
+        **(
+            {
+                "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
+                "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
+            }
+            if exploration
+            else {}
+        ),
         "alpha": trial.suggest_float("alpha", 0.2, 1.0),
         "beta": trial.suggest_float("beta", 0.2, 1.0),
         "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
@@ -116,6 +122,32 @@ def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_
     if _is_image_policy(additional_args):
         params.update(_sample_network(trial))
     hyperparams = convert_ddqn_prio_params(params)
+    trial.set_user_attr("gamma", hyperparams["gamma"])
+    trial.set_user_attr("batch_size", hyperparams["batch_size"])
+    return hyperparams
+
+
+def convert_apex_ddqn_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Raw ``apex_ddqn`` trial parameters -> ``ApexDDQN`` keyword arguments: ``ddqn_prio``'s, with
+    ``max_replay_ratio`` = ``batch_size`` (one sample per inserted transition, the update-to-data
+    ratio of the ``ddqn_prio`` search) in place of ``train_freq``/``gradient_steps``."""
+    hyperparams = convert_ddqn_prio_params({k: v for k, v in params.items() if k not in ("train_freq", "gradient_steps")})
+    hyperparams["max_replay_ratio"] = float(hyperparams["batch_size"])
+    return hyperparams
+
+
+def sample_apex_ddqn_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+    """Search space of ``apex_ddqn``: ``ddqn_prio``'s learner settings without ``train_freq`` (the
+    learner is paced by ``max_replay_ratio`` = ``batch_size``) and without the epsilon schedule
+    (actors have Ape-X's fixed epsilons); ``n_actors`` stays the user's choice."""
+    params = {
+        **_sample_q_learning(trial, train_freq=False, exploration=False),
+        "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
+        "dueling": trial.suggest_categorical("dueling", [False, True]),
+    }
+    if _is_image_policy(additional_args):
+        params.update(_sample_network(trial))
+    hyperparams = convert_apex_ddqn_params(params)
     trial.set_user_attr("gamma", hyperparams["gamma"])
     trial.set_user_attr("batch_size", hyperparams["batch_size"])
     return hyperparams
