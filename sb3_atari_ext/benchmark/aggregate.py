@@ -53,8 +53,12 @@ def read_evaluations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
-    """Every finished run of the grid that has an evaluation, from ``<out>/runs.json`` (its
-    ``evaluations.npz``, or the curve the manifest kept when the run folder is gone)."""
+    """Every finished run of the grid that has an evaluation, from ``<out>/runs.json``: the curve
+    the manifest kept when the run finished, else its folder's ``evaluations.npz``.
+
+    The manifest's own record comes first: RL Zoo numbers run folders per machine, so on another
+    checkout (an empty ``logs/``) a later run can be given the folder number a finished run had,
+    and reading that folder would report the later run twice."""
     manifest = load_manifest(out)
     results = []
     for variant, env, seed in grid.runs():
@@ -62,14 +66,14 @@ def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
         if not entry or entry.get("status") != "finished":
             continue
         folder = Path(entry["folder"])
-        try:
-            timesteps, returns = read_evaluations(folder)
-        except (OSError, KeyError, ValueError):
-            if "eval_returns" not in entry:
+        if "eval_returns" in entry:
+            timesteps, returns = np.asarray(entry["eval_timesteps"]), np.asarray(entry["eval_returns"], dtype=float)
+        else:
+            try:
+                timesteps, returns = read_evaluations(folder)
+            except (OSError, KeyError, ValueError):
                 warnings.warn(f"{folder}: no readable evaluations.npz; run left out of the report", stacklevel=2)
                 continue
-            # the run folder is gone (e.g. a fresh checkout): the curve kept in runs.json
-            timesteps, returns = np.asarray(entry["eval_timesteps"]), np.asarray(entry["eval_returns"], dtype=float)
         if len(returns) == 0:
             continue
         results.append(RunResult(variant.name, env, seed, folder, timesteps, returns, entry.get("wall_time_s")))

@@ -127,3 +127,29 @@ def test_report_is_rebuilt_from_the_manifest_alone(benchmark_run, tmp_path):
     after = json.loads((copy / "report" / "summary.json").read_text())
     assert after["algorithms"]["ddqn_prio"]["iqm"] == pytest.approx(before["algorithms"]["ddqn_prio"]["iqm"])
     assert after["algorithms"]["dqn"]["runs"] == 2
+
+
+def test_a_folder_reused_on_another_checkout_does_not_replace_a_finished_runs_scores(benchmark_run, tmp_path):
+    # RL Zoo numbers run folders per machine: on a fresh checkout a later run can get the number a
+    # finished run had. The manifest's record of the finished run must win over that folder.
+    import shutil
+
+    import numpy as np
+
+    folder, _ = benchmark_run
+    copy = tmp_path / "copy"
+    shutil.copytree(folder / "report", copy / "report")
+    shutil.copytree(folder / "logs", copy / "logs")
+    before = json.loads((copy / "report" / "summary.json").read_text())
+    manifest = json.loads((copy / "report" / "runs.json").read_text())["runs"]
+    entry = next(e for e in manifest.values() if e["status"] == "finished")
+    npz = copy / entry["folder"] / "evaluations.npz"
+    with np.load(npz) as data:
+        fields = {k: data[k] for k in data.files}
+    fields["results"] = np.full_like(fields["results"], 999.0, dtype=float)  # another run's results
+    np.savez(npz, **fields)
+    args = [*GRID[: GRID.index("-f")], "-f", "logs", "--out", "report", "--report-only", "--no-progress"]
+    run(["-m", "sb3_atari_ext.cli", "benchmark", *args], cwd=copy)
+    after = json.loads((copy / "report" / "summary.json").read_text())
+    for algo in ("dqn", "ddqn_prio"):
+        assert after["algorithms"][algo]["iqm"] == pytest.approx(before["algorithms"][algo]["iqm"])
