@@ -21,10 +21,12 @@ from sb3_atari_ext.common.validation import HyperparameterError
 from tests.conftest import run, zoo_train_args
 
 CARTPOLE = dict(
-    n_actors=2, block_size=25, weight_sync_interval=10, max_replay_ratio=32.0, learning_rate=2.3e-3, batch_size=64,
-    buffer_size=20_000, learning_starts=1000, target_update_interval=10, exploration_fraction=0.16,
+    n_actors=2, block_size=25, weight_sync_interval=10, max_replay_ratio=32.0, learning_rate=1e-3, batch_size=64,
+    buffer_size=20_000, learning_starts=1000, target_update_interval=250, exploration_fraction=0.16,
     policy_kwargs=dict(net_arch=[256, 256]), status_interval=0.2, seed=0,
 )  # fmt: skip
+# RL Zoo's CartPole settings learn but swing (final greedy return 63-493 over 18 runs of 4000 steps, killed actor
+# included); with a lower step size and a slower target, 20 runs gave 146-294, so the >= 100 check below is stable.
 
 
 class KillActorOnce(BaseCallback):
