@@ -136,7 +136,10 @@ class FrameReplayBuffer(ReplayBuffer):
         3 for stacked RGB frames)
     :param frame_slack: extra frame-log room, as a fraction of the capacity, for the first frames
         of each episode. When episodes are shorter than about ``1 / frame_slack`` steps the oldest
-        transitions are dropped a little early (never returned with wrong frames).
+        transitions are dropped a little early (never returned with wrong frames). ``None`` (default):
+        0.02 for frame stacks (Atari episodes are hundreds of steps long), 1.0 for single-frame
+        observations (MinAtar, vectors), where a transition stores at most two frames, so the log can
+        never overflow and the buffer holds no more than SB3's ``ReplayBuffer`` would.
     """
 
     def __init__(
@@ -150,7 +153,7 @@ class FrameReplayBuffer(ReplayBuffer):
         handle_timeout_termination: bool = True,
         memory_limit: str | int | None = None,
         frame_channels: int = 1,
-        frame_slack: float = 0.02,
+        frame_slack: float | None = None,
     ) -> None:
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("FrameReplayBuffer does not support Dict observations; use SB3's DictReplayBuffer")
@@ -158,8 +161,10 @@ class FrameReplayBuffer(ReplayBuffer):
         BaseBuffer.__init__(self, buffer_size, observation_space, action_space, device, n_envs=n_envs)
         self.optimize_memory_usage = False
         self.handle_timeout_termination = handle_timeout_termination
-        self.frame_slack = float(frame_slack)
         self._setup_frames(frame_channels)
+        if frame_slack is None:
+            frame_slack = 0.02 if self.n_stack > 1 else 1.0
+        self.frame_slack = float(frame_slack)
         self.buffer_size = max(buffer_size // n_envs, 1)
         self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
         if self.memory_limit is not None:

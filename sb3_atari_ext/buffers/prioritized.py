@@ -97,7 +97,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         gamma: float = 0.99,
         memory_limit: str | int | None = None,
         frame_channels: int = 1,
-        frame_slack: float = 0.02,
+        frame_slack: float | None = None,
     ) -> None:
         validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
         super().__init__(

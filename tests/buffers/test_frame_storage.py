@@ -1,5 +1,6 @@
 import pickle
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -178,8 +179,8 @@ def test_pickle_round_trip_then_resume_adding():
 
 def test_vector_observations_store_each_observation_once():
     space = spaces.Box(-1, 1, shape=(4,), dtype=np.float32)
-    ours = FrameReplayBuffer(100, space, ACT, device="cpu")
-    sb3 = ReplayBuffer(100, space, ACT, device="cpu")
+    ours = FrameReplayBuffer(1000, space, ACT, device="cpu")
+    sb3 = ReplayBuffer(1000, space, ACT, device="cpu")
     rng = np.random.default_rng(0)
     obs = rng.random((1, 4), dtype=np.float32)
     for t in range(100):
@@ -254,3 +255,26 @@ def test_saving_a_barely_filled_large_buffer_writes_only_what_was_added(tmp_path
     feed(stream, [clone, sb3], 10)  # and it keeps going
     b, e = np.arange(60), np.zeros(60, dtype=int)
     np.testing.assert_array_equal(clone.next_observations_at(b, e), sb3.next_observations[b, e])
+
+
+def test_single_frame_observations_never_overflow_the_frame_log():
+    """MinAtar-like single-frame bool observations, episodes of one to three steps: every transition
+    starts an episode now and then, yet the full capacity stays stored (no early drop, no warning)."""
+    rng = np.random.default_rng(0)
+    space = spaces.Box(0, 1, shape=(10, 10, 4), dtype=bool)
+    ours = FrameReplayBuffer(1000, space, ACT, device="cpu")
+    sb3 = ReplayBuffer(1000, space, ACT, device="cpu")
+    obs = rng.random((1, 10, 10, 4)) < 0.2
+    for _ in range(2500):
+        next_obs = rng.random((1, 10, 10, 4)) < 0.2
+        done = rng.random(1) < 0.5
+        args = (obs, next_obs, rng.integers(0, 6, size=1), rng.normal(size=1).astype(np.float32), done, [{}])
+        ours.add(*args)
+        sb3.add(*args)
+        obs = rng.random((1, 10, 10, 4)) < 0.2 if done[0] else next_obs
+    b, e = np.arange(1000), np.zeros(1000, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ours.is_valid(b, e).all()
+    np.testing.assert_array_equal(ours.observations_at(b, e), sb3.observations[b, e])
+    np.testing.assert_array_equal(ours.next_observations_at(b, e), sb3.next_observations[b, e])
