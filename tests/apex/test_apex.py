@@ -103,7 +103,7 @@ def test_rl_zoo_trains_into_a_run_folder_that_enjoy_and_status_read(ray_cluster,
     assert monitors == ["actor0-env0.monitor.csv", "actor1-env0.monitor.csv"]
     status = run(["-m", "sb3_atari_ext.cli", "apex", "status", str(folder)], cwd=zoo.path)
     assert "state: finished" in status.stdout and "1000 env steps" in status.stdout
-    played = zoo("-m", "rl_zoo3.enjoy", "--algo", "apex_ddqn", "--env", "CartPole-v1", "-f", "logs", "-n", "300",
+    played = zoo("-m", "rl_zoo3.enjoy", "--algo", "apex_ddqn", "--env", "CartPole-v1", "-f", "logs", "-n", "1100",
                  "--no-render")  # fmt: skip
     assert "Mean reward" in played.stdout or "Episode Reward" in played.stdout
     # an Ape-X run is an ordinary run for our analysis tools
