@@ -36,16 +36,27 @@ class WallClock(BaseCallback):
         return time.perf_counter() - self.start < self.seconds
 
 
-def settings(algo: str) -> dict:
+HORIZON = 4  # times the yaml's n_timesteps: a schedule horizon neither run reaches in the wall time
+
+
+def settings(algo: str) -> tuple[dict, int]:
+    """The plugin's settings for ``algo`` and the step horizon to pass to ``learn``.
+
+    ``learn`` needs a step budget for its schedules; the wall clock stops the run long before
+    ``HORIZON`` times the yaml's budget, and ``exploration_fraction`` is scaled down by the same
+    factor, so epsilon still goes from 1 to 0.1 over the same 100k steps as in the yaml (beta is
+    annealed over the horizon in both runs alike)."""
     import sb3_atari_minatar
     from sb3_atari_minatar.torch_layers import MinAtarCNN
 
     path = Path(sb3_atari_minatar.__file__).parent / "hyperparams" / f"{algo}.yml"
     params = dict(yaml.safe_load(path.read_text())[ENV_ID])
-    for key in ("n_timesteps", "policy"):
-        params.pop(key)
+    horizon = int(float(params.pop("n_timesteps")) * HORIZON)
+    params.pop("policy")
+    if "exploration_fraction" in params:
+        params["exploration_fraction"] = float(params["exploration_fraction"]) / HORIZON
     params["policy_kwargs"] = eval(params["policy_kwargs"], {"dict": dict, "MinAtarCNN": MinAtarCNN})  # noqa: S307
-    return params
+    return params, horizon
 
 
 def play(model, episodes: int = 10) -> float:
@@ -74,8 +85,9 @@ def main() -> None:
     results = {}
     for algo, cls in (("ddqn_prio", DDQNPrio), ("apex_ddqn", ApexDDQN)):
         extra = {"env_factory": EnvFactory(ENV_ID)} if cls is ApexDDQN else {}
-        model = cls("MlpPolicy", EnvFactory(ENV_ID).make(1, seed=0), seed=0, **settings(algo), **extra)
-        model.learn(10**9, callback=WallClock(args.minutes * 60))
+        params, horizon = settings(algo)
+        model = cls("MlpPolicy", EnvFactory(ENV_ID).make(1, seed=0), seed=0, **params, **extra)
+        model.learn(horizon, callback=WallClock(args.minutes * 60))
         score = play(model)
         results[algo] = {"env_steps": int(model.num_timesteps), "updates": int(model._n_updates), "score": score}
         print(f"{algo}: {model.num_timesteps} env steps, {model._n_updates} updates, score {score:.1f}", flush=True)
