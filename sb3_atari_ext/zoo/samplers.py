@@ -8,6 +8,7 @@ plugin's samplers can be collected while ``rl_zoo3`` itself is still importing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 NET_ARCHS = {"small": [64, 64], "medium": [256, 256], "big": [512]}
@@ -114,14 +115,21 @@ def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_
       ``transformer_heads`` {2, 4, 8}, ``transformer_width`` {64, 128, 256}, lstm:
       ``lstm_hidden_size`` {128, 256, 512}}
     """
+    return _sample_prioritized(trial, additional_args, convert_ddqn_prio_params)
+
+
+def _sample_prioritized(
+    trial: Any, additional_args: dict[str, Any], convert: Callable[[dict[str, Any]], dict[str, Any]], **q_learning: bool
+) -> dict[str, Any]:
+    """The ``ddqn_prio`` family's space (Q-learning + n-step + dueling + image networks), converted."""
     params = {
-        **_sample_q_learning(trial),
+        **_sample_q_learning(trial, **q_learning),
         "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
         "dueling": trial.suggest_categorical("dueling", [False, True]),
     }
     if _is_image_policy(additional_args):
         params.update(_sample_network(trial))
-    hyperparams = convert_ddqn_prio_params(params)
+    hyperparams = convert(params)
     trial.set_user_attr("gamma", hyperparams["gamma"])
     trial.set_user_attr("batch_size", hyperparams["batch_size"])
     return hyperparams
@@ -140,17 +148,7 @@ def sample_apex_ddqn_params(trial: Any, n_actions: int, n_envs: int, additional_
     """Search space of ``apex_ddqn``: ``ddqn_prio``'s learner settings without ``train_freq`` (the
     learner is paced by ``max_replay_ratio`` = ``batch_size``) and without the epsilon schedule
     (actors have Ape-X's fixed epsilons); ``n_actors`` stays the user's choice."""
-    params = {
-        **_sample_q_learning(trial, train_freq=False, exploration=False),
-        "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
-        "dueling": trial.suggest_categorical("dueling", [False, True]),
-    }
-    if _is_image_policy(additional_args):
-        params.update(_sample_network(trial))
-    hyperparams = convert_apex_ddqn_params(params)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    trial.set_user_attr("batch_size", hyperparams["batch_size"])
-    return hyperparams
+    return _sample_prioritized(trial, additional_args, convert_apex_ddqn_params, train_freq=False, exploration=False)
 
 
 def convert_split_q_params(params: dict[str, Any]) -> dict[str, Any]:
