@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, open_storage, redact
+from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, StorageError, load_study
 
 MIN_TRIALS_FOR_IMPORTANCES = 10
 
@@ -102,13 +102,10 @@ def report(storage: str, study_name: str, out: str | None = None, plot: str | No
     import yaml
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    opened = open_storage(storage, create=False)
     try:
-        study = optuna.load_study(study_name=study_name, storage=opened)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
-        known = ", ".join(names) or "none"
-        raise ValueError(f"no study named {study_name!r} in {redact(storage)}; studies there: {known}") from None
+        study = load_study(storage, study_name)
+    except StorageError as exc:
+        raise ValueError(str(exc)) from None
     complete = study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE])
     if not complete:
         raise ValueError(f"study {study_name!r} has no complete trial yet ({len(study.trials)} trials)")

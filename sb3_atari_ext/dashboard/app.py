@@ -10,6 +10,11 @@ from typing import Any
 from sb3_atari_ext.dashboard.data import LogsData
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+#: the file kinds ``/files/`` serves: pictures the page shows; never a yaml, a log or a model, which
+#: can hold a command line with a storage URL
+SERVED_SUFFIXES = frozenset({".png", ".gif", ".jpg", ".jpeg", ".mp4"})
+#: the largest request body accepted (Dash's callback posts are a few KB)
+MAX_REQUEST_BYTES = 1 << 20
 
 
 def create_app(
@@ -48,11 +53,12 @@ def create_app(
             abort(404)
         if not found:
             abort(404 if target.is_relative_to(data.logs) else 403)
-        if target.suffix.lower() not in {".png", ".gif", ".jpg", ".jpeg", ".mp4", ".yml", ".csv"}:
+        if target.suffix.lower() not in SERVED_SUFFIXES:
             abort(403)
         return send_file(target)
 
     hosts = {h.lower().strip("[]") for h in (*LOCAL_HOSTS, *allowed_hosts)}
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     @app.server.before_request
     def read_only():
@@ -60,9 +66,15 @@ def create_app(
 
         if host_name(request.host) not in hosts:
             abort(400, description="Host not allowed (start the dashboard with --allow-host NAME to accept it)")
+        if request.method in {"GET", "HEAD"}:
+            return
         # Dash's own callback endpoint is a POST that reads only; nothing else may change state
-        if request.method not in {"GET", "HEAD"} and not request.path.startswith("/_dash-update-component"):
+        if not request.path.startswith("/_dash-update-component"):
             abort(405)
+        if (request.content_length or 0) > MAX_REQUEST_BYTES:
+            abort(413)
+        if not same_origin(request.headers.get("Origin") or request.headers.get("Referer"), request.host):
+            abort(403, description="cross-origin request refused")
 
     app.data = data
     return app
@@ -74,6 +86,20 @@ def host_name(host_header: str) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def same_origin(origin: str | None, host_header: str) -> bool:
+    """Whether a POST's ``Origin`` (or ``Referer``) names the page's own ``Host``: browsers send one
+    with every POST, so a page on another site cannot read studies through a callback."""
+    if not origin:
+        return False
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:
+        return False
+    return bool(netloc) and netloc.lower() == host_header.strip().lower()
 
 
 def serve(

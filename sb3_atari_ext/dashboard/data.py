@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ class LogsData:
         self._lock = threading.Lock()
         self._runs: list[Run] = []
         self._stamp = -1.0
+        self._storage_ids: dict[str, str] = {}
 
     def runs(self) -> list[Run]:
         import time
@@ -78,7 +79,9 @@ class LogsData:
         """
         found = [str(p) for p in sorted(self.logs.glob("*/optuna.log"))]
         urls = [self.storage, *found] if self.storage else found
-        return {hashlib.sha256(url.encode()).hexdigest()[:12]: url for url in urls}
+        for url in urls:  # random per process: nothing in an id is derived from the URL or its password
+            self._storage_ids.setdefault(url, secrets.token_hex(8))
+        return {self._storage_ids[url]: url for url in urls}
 
     def studies(self) -> list[dict[str, Any]]:
         import optuna

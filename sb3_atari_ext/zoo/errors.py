@@ -36,6 +36,10 @@ def _source(manager: Any, key: str) -> str:
     return "the -params option" if key in custom else config_label(manager)
 
 
+class TrialSelectionError(ValueError):
+    """``--trial-id`` names no trial of the study, or comes without ``--storage`` / ``--study-name``."""
+
+
 def _known_names(kind: str | None = None) -> str:
     from sb3_atari_ext.plugins import get_registry
     registry = get_registry()
@@ -43,15 +47,23 @@ def _known_names(kind: str | None = None) -> str:
 
 
 def describe(exc: BaseException, manager: Any) -> str:
-    """The one-line message for ``exc`` raised while RL Zoo set up or started a run."""
+    """The one-line message for ``exc`` raised while RL Zoo set up or started a run, with any
+    URL in it masked (RL Zoo's own messages quote ``--storage`` as given)."""
+    from sb3_atari_ext.zoo.redact import redact_text
+
+    return redact_text(_describe(exc, manager))
+
+
+def _describe(exc: BaseException, manager: Any) -> str:
     from sb3_atari_ext.common.validation import HyperparameterError
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     algo = getattr(manager, "algo", "?")
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
     from sb3_atari_ext.common.validation import MissingExtraError
+    from sb3_atari_ext.zoo.optimize import StorageError
 
-    if isinstance(exc, MissingExtraError):
+    if isinstance(exc, (MissingExtraError, StorageError, TrialSelectionError)):
         return text
     if isinstance(exc, NonFiniteLossError):
         return f"{text} Checkpoints saved so far are kept in {getattr(manager, 'save_path', 'the run folder')}."

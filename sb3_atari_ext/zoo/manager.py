@@ -31,8 +31,9 @@ from typing import Any
 
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import env_backends, optimize
-from sb3_atari_ext.zoo.errors import user_errors
+from sb3_atari_ext.zoo.errors import TrialSelectionError, user_errors
 from sb3_atari_ext.zoo.names import resolve_wrappers
+from sb3_atari_ext.zoo.redact import redact_arg
 from sb3_atari_ext.zoo.yaml_merge import default_config
 
 # ``sys.modules`` lookup: this module is imported while ``rl_zoo3.exp_manager`` finishes executing
@@ -65,6 +66,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             from stable_baselines3.common.vec_env import SubprocVecEnv
 
             self.vec_env_backend = "subproc" if self.vec_env_class is SubprocVecEnv else "dummy"
+            self._check_trial_id()
             given = inspect.signature(super().__init__).bind(*args, **kwargs).arguments.get("config")
             if given is None:
                 found = default_config(self.algo, Path(self.config))
@@ -73,6 +75,56 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                     self.config = str(path)
 
     # -- hyperparameters ------------------------------------------------------------------------
+    def _check_trial_id(self) -> None:
+        """``--trial-id N`` loads trial number N of the study; RL Zoo skips trial 0 (``if ... and
+        trial_id``) and ignores the option without a storage, so both would train the yaml's
+        settings silently. Trial 0 is made truthy; a trial id without its storage is an error."""
+        if self.trial_id is None:
+            return
+        if not (self.storage and self.study_name):
+            needs = "needs --storage and --study-name (the study to load it from)"
+            raise TrialSelectionError(f"--trial-id {self.trial_id} {needs}")
+        if self.trial_id < 0:
+            raise TrialSelectionError(f"--trial-id {self.trial_id}: trial numbers start at 0")
+        self.trial_id = _TrialNumber(self.trial_id)
+
+    def load_trial(self, storage: Any, study_name: str, trial_id: int | None = None, convert: bool = True) -> dict[str, Any]:
+        """RL Zoo's ``load_trial`` through our storage opener (heartbeats, masked errors), with a
+        missing study or trial number as one error line."""
+        import optuna
+
+        study = optimize.load_study(storage, study_name)
+        if trial_id is None:
+            params = study.best_trial.params
+        else:
+            numbers = {t.number: t for t in study.trials}
+            if trial_id not in numbers:
+                known = f"0-{len(numbers) - 1}" if numbers else "none yet"
+                missing = f"study {study_name!r} has no such trial (trials: {known})"
+                raise TrialSelectionError(f"--trial-id {int(trial_id)}: {missing}")
+            trial = numbers[trial_id]
+            if trial.state != optuna.trial.TrialState.COMPLETE:
+                print(f"warning: trial {int(trial_id)} of {study_name!r} is {trial.state.name}, not COMPLETE", file=sys.stderr)
+            params = trial.params
+        return _zoo.HYPERPARAMS_CONVERTER[self.algo](params) if convert else params
+
+    def _save_config(self, saved_hyperparams: dict[str, Any]) -> None:
+        """RL Zoo's ``config.yml``, ``args.yml`` and ``command.txt``, with every URL's password masked
+        (RL Zoo writes ``--storage`` and the command line as given)."""
+        import argparse
+
+        args, orig_argv, argv = self.args, getattr(sys, "orig_argv", None), sys.argv
+        self.args = argparse.Namespace(**{k: redact_arg(v) if isinstance(v, str) else v for k, v in vars(args).items()})
+        sys.argv = [redact_arg(a) for a in argv]
+        if orig_argv is not None:
+            sys.orig_argv = [redact_arg(a) for a in orig_argv]
+        try:
+            super()._save_config(saved_hyperparams)
+        finally:
+            self.args, sys.argv = args, argv
+            if orig_argv is not None:
+                sys.orig_argv = orig_argv
+
     def read_hyperparameters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         hyperparams, saved = super().read_hyperparameters()
         self.base_hyperparams = dict(saved)
@@ -303,6 +355,13 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         finally:
             optimize.CURRENT.reset(token)
             self.specified_callbacks, self.n_envs, self.trial_n_envs = callbacks, n_envs, None
+
+
+class _TrialNumber(int):
+    """A trial number that is true even when it is 0 (RL Zoo tests ``self.trial_id`` for truth)."""
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def _hold_signals() -> Any:

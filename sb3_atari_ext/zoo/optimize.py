@@ -165,6 +165,20 @@ def _study_attrs(manager: Any) -> dict[str, Any]:
     return {"algo": manager.algo, "env": manager.env_name.gym_id, "hyperparams": base}
 
 
+def load_study(storage: str, study_name: str) -> Any:
+    """Study ``study_name`` of an existing storage (journal or URL); a missing storage or study is a
+    :class:`StorageError` naming the studies that are there (URLs masked)."""
+    import optuna
+
+    opened = open_storage(storage, create=False)
+    try:
+        return optuna.load_study(study_name=study_name, storage=opened)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
+        known = ", ".join(names) or "none"
+        raise StorageError(f"no study named {study_name!r} in {redact(storage)}; studies there: {known}") from None
+
+
 @contextlib.contextmanager
 def search_storage(manager: Any) -> Iterator[None]:
     """The storage of ``manager.hyperparameters_optimization()`` (RL Zoo's Optuna loop).

@@ -57,10 +57,10 @@ class Dashboard:
         except urllib.error.HTTPError as exc:
             return exc.code, b""
 
-    def callback(self, output, inputs, state=()):
+    def callback(self, output, inputs, state=(), headers=None, body=None):
         """POST one Dash callback as a browser (or a hostile client) would; returns (status, body)."""
         ids = [dict(id=i, property=p, value=v) for i, p, v in inputs]
-        body = {
+        data, body = body, {
             "output": output,
             "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
             "inputs": ids,
@@ -69,8 +69,8 @@ class Dashboard:
         }
         request = urllib.request.Request(
             self.url + "/_dash-update-component",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            data=json.dumps(body).encode() if data is None else data,
+            headers={"Content-Type": "application/json", "Origin": self.url} if headers is None else headers,
             method="POST",
         )
         try:
@@ -165,7 +165,9 @@ def test_files_outside_logs_are_refused_and_the_app_is_read_only(logs, tmp_path)
         assert status == 200 and body[:3] == b"GIF"
         assert dashboard.get("/files/..%2Fsecret.png")[0] in (403, 404)
         assert dashboard.get("/files/%2E%2E/secret.png")[0] in (403, 404)
-        assert dashboard.get("/files/ddqn_prio/CartPole-v1_1/CartPole-v1.zip")[0] == 403  # only images/tables
+        assert dashboard.get("/files/ddqn_prio/CartPole-v1_1/CartPole-v1.zip")[0] == 403  # only pictures
+        for kind in ("CartPole-v1/args.yml", "CartPole-v1/config.yml", "0.monitor.csv", "metrics.yml"):
+            assert dashboard.get(f"/files/ddqn_prio/CartPole-v1_1/{kind}")[0] == 403, kind  # may hold a URL
         request = urllib.request.Request(dashboard.url + "/files/x.png", data=b"x", method="PUT")
         with pytest.raises(urllib.error.HTTPError) as excinfo:
             urllib.request.urlopen(request, timeout=10)
@@ -195,6 +197,43 @@ def test_client_cannot_name_a_storage_and_never_sees_a_url(logs, tmp_path):
         assert not evil.exists() and not evil.parent.exists()
     finally:
         dashboard.stop()
+
+
+def test_cross_origin_and_oversized_posts_are_refused(logs, tmp_path):
+    dashboard = Dashboard(logs, tmp_path)
+    try:
+        inputs = [("refresh", "n_intervals", 1)]
+        assert dashboard.callback("studies.data", inputs)[0] == 200  # the page's own origin
+        referer = {"Content-Type": "application/json", "Referer": dashboard.url + "/"}
+        assert dashboard.callback("studies.data", inputs, headers=referer)[0] == 200
+        for origin in ("http://evil.example", f"http://localhost.evil.example:{dashboard.port}", "null"):
+            headers = {"Content-Type": "application/json", "Origin": origin}
+            status, body = dashboard.callback("studies.data", inputs, headers=headers)
+            assert status == 403 and b"ddqn_prio" not in body, origin
+        assert dashboard.callback("studies.data", inputs, headers={"Content-Type": "application/json"})[0] == 403
+        huge = b"{" + b" " * (100 << 20) + b"}"  # 100 MB: refused from its Content-Length, never read
+        try:
+            status = dashboard.callback("studies.data", inputs, body=huge)[0]
+        except (ConnectionError, urllib.error.URLError):
+            status = 413  # the server may close the connection before the client finished sending
+        assert status == 413
+    finally:
+        dashboard.proc.terminate()
+        output = dashboard.proc.communicate(timeout=10)[0]
+    assert "Traceback" not in output
+
+
+def test_storage_ids_are_random_not_derived_from_the_url(tmp_path):
+    import hashlib
+
+    from sb3_atari_ext.dashboard.data import LogsData
+
+    url = "postgresql://u:docs-example-password@127.0.0.1/db"
+    first, second = LogsData(tmp_path, url).storages(), LogsData(tmp_path, url).storages()
+    assert list(first.values()) == [url] and list(first) != list(second)  # a new id per process
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    assert all(key not in digest for key in (*first, *second))
+    assert LogsData(tmp_path, url).storages().keys() != first.keys()
 
 
 def test_only_local_host_headers_and_no_traceback_on_odd_paths(logs, tmp_path):

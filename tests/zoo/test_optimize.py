@@ -256,3 +256,51 @@ def test_each_sampler_gives_hyperparameters_that_construct_and_train(algo, image
         assert networks - {None}  # image policies get a network choice
     if not image:
         assert networks == {None}  # and vector ones do not
+
+
+def _study_with_trials(storage, name, gammas):
+    """A study of ``ddqn_prio`` trials with distinct ``one_minus_gamma`` (raw sampler parameters)."""
+    study = optuna.create_study(study_name=name, storage=open_storage(storage), direction="maximize")
+    dists = {
+        "one_minus_gamma": optuna.distributions.FloatDistribution(1e-4, 0.5),
+        "batch_size_pow": optuna.distributions.IntDistribution(5, 8),
+    }
+    for i, gamma in enumerate(gammas):
+        params = {"one_minus_gamma": 1 - gamma, "batch_size_pow": 5}
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=float(i)))
+    return study
+
+
+def test_trial_id_0_loads_trial_0_and_no_run_file_holds_the_password(tmp_path):
+    name = f"trial0-{uuid.uuid4().hex[:8]}"
+    _study_with_trials(POSTGRES, name, [0.9, 0.8])
+    password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1]
+    zoo_train(tmp_path, "ddqn_prio", "CartPole-v1", 200, "--storage", POSTGRES, "--study-name", name, "--trial-id", "0",
+              "-params", "learning_starts:50")  # fmt: skip
+    run_folder = tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_1"
+    config = yaml.load((run_folder / "CartPole-v1" / "config.yml").read_text(), Loader=yaml.UnsafeLoader)  # RL Zoo's
+    assert dict(config)["gamma"] == pytest.approx(0.9)  # trial 0's, not the yaml's 0.99 (RL Zoo skips 0)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {"args.yml", "command.txt"} <= {p.name for p in files}
+    assert not [p for p in files if f":{password}@".encode() in p.read_bytes()]
+    assert ":***@" in (run_folder / "CartPole-v1" / "command.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--trial-id", "7"], "error: --trial-id 7 needs --storage and --study-name (the study to load it from)"),
+        (["--study-name", "STUDY", "--trial-id", "5"], "error: --trial-id 5: study 'STUDY' has no such trial (trials: 0-1)"),
+        (["--study-name", "nope", "--trial-id", "0"], "error: no study named 'nope' in "),
+    ],
+)
+def test_a_trial_that_cannot_be_loaded_is_one_line_and_masked(tmp_path, extra, message):
+    name = f"trialx-{uuid.uuid4().hex[:8]}"
+    _study_with_trials(POSTGRES, name, [0.9, 0.8])
+    extra = [e.replace("STUDY", name) for e in extra]
+    storage = [] if extra[0] == "--trial-id" else ["--storage", POSTGRES]
+    result = run(zoo_train_args("ddqn_prio", "CartPole-v1", 100, *storage, *extra), cwd=tmp_path, check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and lines[-1].startswith(message.replace("STUDY", name)), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and ":sb3atari@" not in result.stderr + result.stdout
+    assert not (tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_1").exists()
