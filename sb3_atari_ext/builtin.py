@@ -26,9 +26,11 @@ def register_algorithms(register: Callable[..., None]) -> None:
     from sb3_atari_ext.a3c import A3C
     from sb3_atari_ext.apex import ApexDDQN
     from sb3_atari_ext.ddqn_prio import DDQNPrio
+    from sb3_atari_ext.rainbow import Rainbow
     from sb3_atari_ext.split_q import SplitQ
 
     register("ddqn_prio", DDQNPrio)
+    register("rainbow", Rainbow)
     register("split_q", SplitQ)
     register("a3c", A3C)
     register("apex_ddqn", ApexDDQN)  # Ray is imported when a model is built (enjoy loads without it)
@@ -102,6 +104,7 @@ def register_hyperparams(register: Callable[..., None]) -> None:
     register("split_q", hyperparams_dir() / "split_q.yml")
     register("a3c", hyperparams_dir() / "a3c.yml")
     register("apex_ddqn", hyperparams_dir() / "apex_ddqn.yml")
+    register("rainbow", hyperparams_dir() / "rainbow.yml")
 
 
 @hookimpl
@@ -112,3 +115,4 @@ def register_samplers(register: Callable[..., None]) -> None:
     register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)
     register("a3c", samplers.sample_a3c_params, converter=samplers.convert_a3c_params)
     register("apex_ddqn", samplers.sample_apex_ddqn_params, converter=samplers.convert_apex_ddqn_params)
+    register("rainbow", samplers.sample_rainbow_params, converter=samplers.convert_rainbow_params)

@@ -96,3 +96,53 @@ def clip_and_check_gradients(parameters: Any, max_norm: float, algo: str, n_upda
     norm = th.nn.utils.clip_grad_norm_(parameters, max_norm)
     check_finite(float(norm), algo, n_updates, num_timesteps, what="gradient norm")
     return norm
+
+
+def categorical_projection(
+    next_probs: th.Tensor,
+    rewards: th.Tensor,
+    dones: th.Tensor,
+    discounts: th.Tensor | float,
+    support: th.Tensor,
+) -> th.Tensor:
+    """The C51 target distribution (Bellemare, Dabney, Munos 2017, Alg. 1), projected onto ``support``.
+
+    Each atom ``z_j`` of the next state's distribution moves to ``Tz_j = r + discount (1 - done) z_j``,
+    clipped to ``[v_min, v_max]``, and its probability is split between the two neighbouring atoms
+    in proportion to the distance (``m_l += p_j (u - b_j)``, ``m_u += p_j (b_j - l)``). An atom that
+    lands exactly on a support point (``l == u``) keeps its whole probability there. ``discount``
+    is gamma or the per-sample gamma^k of an n-step return (Hessel et al. 2018, Eq. 2); at a
+    terminal transition every atom collapses onto ``r``.
+    Shapes: ``next_probs [batch, n_atoms]``, rewards/dones ``[batch, 1]``, support ``[n_atoms]``
+    (evenly spaced). Returns ``[batch, n_atoms]`` probabilities. Call under ``th.no_grad()``.
+    """
+    v_min, v_max = support[0], support[-1]
+    delta_z = (v_max - v_min) / (support.numel() - 1)
+    tz = (rewards + (1.0 - dones) * discounts * support.unsqueeze(0)).clamp(v_min, v_max)
+    b = (tz - v_min) / delta_z
+    lower, upper = b.floor().long(), b.ceil().long()
+    # float error can put b a hair outside [0, n_atoms - 1]
+    lower, upper = lower.clamp(0, support.numel() - 1), upper.clamp(0, support.numel() - 1)
+    target = th.zeros_like(next_probs)
+    target.scatter_add_(1, lower, next_probs * (upper.to(b.dtype) + (lower == upper).to(b.dtype) - b))
+    target.scatter_add_(1, upper, next_probs * (b - lower.to(b.dtype)))
+    return target
+
+
+def categorical_double_q_target(
+    q_net: nn.Module,
+    q_net_target: nn.Module,
+    next_observations: th.Tensor,
+    rewards: th.Tensor,
+    dones: th.Tensor,
+    discounts: th.Tensor | float,
+    support: th.Tensor,
+) -> th.Tensor:
+    """Rainbow's target distribution (Hessel et al. 2018, Sec. 3): the online network picks
+    ``a* = argmax_a sum_j z_j p_j(s', a)`` (double Q), the target network's distribution for ``a*``
+    is projected with :func:`categorical_projection`. Both networks expose ``log_probs(obs)`` of
+    shape ``[batch, n_actions, n_atoms]``. Call under ``th.no_grad()``."""
+    next_actions = (q_net.log_probs(next_observations).exp() * support).sum(dim=2).argmax(dim=1)
+    next_log_probs = q_net_target.log_probs(next_observations)
+    chosen = next_log_probs[th.arange(next_log_probs.shape[0], device=next_log_probs.device), next_actions]
+    return categorical_projection(chosen.exp(), rewards, dones, discounts, support)

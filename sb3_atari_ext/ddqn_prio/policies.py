@@ -56,6 +56,9 @@ class DDQNPrioPolicy(DQNPolicy):
     :param noisy: make the Q head's linear layers :class:`NoisyLinear` (Fortunato et al. 2018);
         ``ddqn_prio`` then resamples the noise at every step and needs no epsilon exploration
     :param noisy_sigma: initial noise scale of the noisy layers
+    :param noisy_extractor: with ``noisy``, also make every linear layer of the features extractor
+        noisy (the hidden layer of the Nature CNN or the MinAtar network): Rainbow's "every fully
+        connected layer" (Hessel et al. 2018, Sec. 3)
     (other parameters: see ``stable_baselines3.dqn.policies.DQNPolicy``)
     """
 
@@ -74,8 +77,9 @@ class DDQNPrioPolicy(DQNPolicy):
         dueling: bool = False,
         noisy: bool = False,
         noisy_sigma: float = 0.5,
+        noisy_extractor: bool = False,
     ) -> None:
-        self.dueling, self.noisy, self.noisy_sigma = dueling, noisy, noisy_sigma
+        self.dueling, self.noisy, self.noisy_sigma, self.noisy_extractor = dueling, noisy, noisy_sigma, noisy_extractor
         optimizer_kwargs = fused_adam_kwargs(optimizer_class, optimizer_kwargs)
         super().__init__(
             observation_space,
@@ -91,20 +95,24 @@ class DDQNPrioPolicy(DQNPolicy):
         )
 
     def make_q_net(self) -> QNetwork:
-        if self.dueling:
-            net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-            q_net: QNetwork = DuelingQNetwork(**net_args)
-        else:
-            q_net = super().make_q_net()
+        q_net = self._build_q_net(self._update_features_extractor(self.net_args, features_extractor=None))
         if self.noisy:
             make_noisy(q_net.q_net, self.noisy_sigma)
             if self.dueling:
                 make_noisy(q_net.value_net, self.noisy_sigma)
+            if self.noisy_extractor:
+                make_noisy(q_net.features_extractor, self.noisy_sigma)
         return q_net.to(self.device)
+
+    def _build_q_net(self, net_args: dict[str, Any]) -> QNetwork:
+        """The network before any layer is made noisy (subclasses change the head)."""
+        return DuelingQNetwork(**net_args) if self.dueling else QNetwork(**net_args)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data.update(dueling=self.dueling, noisy=self.noisy, noisy_sigma=self.noisy_sigma)
+        data.update(
+            dueling=self.dueling, noisy=self.noisy, noisy_sigma=self.noisy_sigma, noisy_extractor=self.noisy_extractor
+        )
         return data
 
 

@@ -1,0 +1,108 @@
+"""Policies for ``rainbow``: the ``ddqn_prio`` policies with a categorical (C51) head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, NatureCNN, create_mlp
+from stable_baselines3.common.type_aliases import PyTorchObs
+from stable_baselines3.dqn.policies import QNetwork
+from torch import nn
+from torch.nn import functional as F
+
+from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
+
+
+class CategoricalQNetwork(QNetwork):
+    """Q-network whose head gives, for each action, a distribution over ``n_atoms`` fixed returns
+    ``z_j = v_min + j (v_max - v_min) / (n_atoms - 1)`` (Bellemare et al. 2017, C51).
+
+    ``forward`` returns the expected values ``Q(s, a) = sum_j z_j p_j(s, a)``, so SB3's ``predict``
+    and epsilon-greedy acting work unchanged; ``log_probs`` returns the log-distribution. With
+    ``dueling`` the value stream gives ``n_atoms`` logits and the advantage stream
+    ``n_actions x n_atoms``, combined per atom before the softmax (Hessel et al. 2018, Sec. 3).
+
+    :param n_atoms: number of atoms of the support
+    :param v_min: smallest return of the support
+    :param v_max: largest return of the support
+    :param dueling: distributional dueling streams
+    (other parameters: see ``stable_baselines3.dqn.policies.QNetwork``)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Discrete,
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        net_arch: list[int] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        v_max: float = 10.0,
+        dueling: bool = False,
+    ) -> None:
+        super().__init__(
+            observation_space, action_space, features_extractor, features_dim, net_arch, activation_fn, normalize_images
+        )
+        self.n_atoms, self.n_actions = n_atoms, int(action_space.n)
+        self.q_net = nn.Sequential(*create_mlp(features_dim, self.n_actions * n_atoms, self.net_arch, activation_fn))
+        self.value_net = nn.Sequential(*create_mlp(features_dim, n_atoms, self.net_arch, activation_fn)) if dueling else None
+        self.register_buffer("support", th.linspace(v_min, v_max, n_atoms))
+
+    def log_probs(self, obs: PyTorchObs) -> th.Tensor:
+        """``log p_j(s, a)``, shape ``[batch, n_actions, n_atoms]``."""
+        features = self.extract_features(obs, self.features_extractor)
+        logits = self.q_net(features).view(-1, self.n_actions, self.n_atoms)
+        if self.value_net is not None:
+            logits = self.value_net(features).unsqueeze(1) + logits - logits.mean(dim=1, keepdim=True)
+        return F.log_softmax(logits, dim=2)
+
+    def forward(self, obs: PyTorchObs) -> th.Tensor:
+        return (self.log_probs(obs).exp() * self.support).sum(dim=2)
+
+
+class RainbowPolicy(DDQNPrioPolicy):
+    """``DDQNPrioPolicy`` with a :class:`CategoricalQNetwork` head.
+
+    :param n_atoms: number of atoms (51 in C51 and Rainbow)
+    :param v_min: smallest return of the support
+    :param v_max: largest return of the support
+    (other parameters: see :class:`~sb3_atari_ext.ddqn_prio.policies.DDQNPrioPolicy`)
+    """
+
+    def __init__(self, *args: Any, n_atoms: int = 51, v_min: float = -10.0, v_max: float = 10.0, **kwargs: Any) -> None:
+        self.n_atoms, self.v_min, self.v_max = n_atoms, v_min, v_max
+        super().__init__(*args, **kwargs)
+
+    def _build_q_net(self, net_args: dict[str, Any]) -> QNetwork:
+        return CategoricalQNetwork(
+            **net_args, n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max, dueling=self.dueling
+        )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
+        return data
+
+
+MlpPolicy = RainbowPolicy
+
+
+class CnnPolicy(RainbowPolicy):
+    """``RainbowPolicy`` on SB3's ``NatureCNN`` (Mnih et al. 2015), as in Hessel et al. 2018."""
+
+    def __init__(self, *args: Any, features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN, **kwargs: Any) -> None:
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
+
+
+class MultiInputPolicy(RainbowPolicy):
+    """``RainbowPolicy`` for dict observations (SB3's ``CombinedExtractor``)."""
+
+    def __init__(
+        self, *args: Any, features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)

@@ -1,0 +1,61 @@
+"""The C51 projection (Bellemare et al. 2017, Alg. 1) against projections computed by hand."""
+
+import pytest
+import torch as th
+
+from sb3_atari_ext.common.q_learning import categorical_projection
+
+SUPPORT = th.tensor([-1.0, 0.0, 1.0])  # delta_z = 1
+P = th.tensor([[0.2, 0.5, 0.3]])
+
+
+def project(rewards, dones, discounts, probs=P):
+    def col(value):
+        return th.tensor([[float(value)]])
+
+    return categorical_projection(probs, col(rewards), col(dones), col(discounts), SUPPORT)
+
+
+@pytest.mark.parametrize(
+    "reward, done, discount, expected",
+    [
+        # Tz = (-0.5, 0.5, 1.5 -> 1): atom 0 splits 0.1 / 0.1, atom 1 0.25 / 0.25, atom 2 lands on z=1
+        (0.5, 0.0, 1.0, [0.1, 0.35, 0.55]),
+        # terminal: every atom collapses onto r = 0.25, between z=0 (0.75) and z=1 (0.25)
+        (0.25, 1.0, 0.99, [0.0, 0.75, 0.25]),
+        # below the support: everything clipped onto v_min
+        (-5.0, 0.0, 0.5, [1.0, 0.0, 0.0]),
+        # above the support: everything clipped onto v_max
+        (3.0, 0.0, 0.9, [0.0, 0.0, 1.0]),
+        # a 2-step return with gamma 0.5: discount 0.25, Tz = (-0.25, 0, 0.25)
+        (0.0, 0.0, 0.25, [0.05, 0.875, 0.075]),
+        # every atom exactly on a support point (r = 1, gamma 1): the distribution shifts by one atom
+        (1.0, 0.0, 1.0, [0.0, 0.2, 0.8]),
+    ],
+)
+def test_projection_by_hand(reward, done, discount, expected):
+    got = project(reward, done, discount)
+    assert th.allclose(got, th.tensor([expected]), atol=1e-6), got
+    assert got.sum().item() == pytest.approx(1.0)
+
+
+def test_per_sample_n_step_discounts_in_one_batch():
+    probs = P.repeat(2, 1)
+    rewards, dones = th.tensor([[0.0], [0.5]]), th.zeros(2, 1)
+    discounts = th.tensor([[0.25], [1.0]])  # gamma^2 of a 2-step return, 1 as in the first case
+    got = categorical_projection(probs, rewards, dones, discounts, SUPPORT)
+    assert th.allclose(got, th.tensor([[0.05, 0.875, 0.075], [0.1, 0.35, 0.55]]), atol=1e-6)
+
+
+def test_many_atoms_keep_mass_and_mean_inside_the_support():
+    support = th.linspace(-10, 10, 51)
+    logits = th.randn(64, 51, generator=th.Generator().manual_seed(0))
+    logits[:, :5] = logits[:, -5:] = -th.inf  # no mass within 2 of the bounds: nothing is clipped
+    probs = th.softmax(logits, dim=1)
+    rewards = th.linspace(-3, 3, 64).unsqueeze(1)
+    got = categorical_projection(probs, rewards, th.zeros(64, 1), 0.99, support)
+    assert th.allclose(got.sum(dim=1), th.ones(64), atol=1e-5) and (got >= 0).all()
+    # unclipped, the projection keeps the mean: E[Tz] = r + 0.99 E[z]
+    inside = (rewards.abs() < 1.5).squeeze(1)
+    expected_mean = rewards.squeeze(1) + 0.99 * (probs * support).sum(dim=1)
+    assert th.allclose((got * support).sum(dim=1)[inside], expected_mean[inside], atol=1e-4)

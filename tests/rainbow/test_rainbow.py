@@ -1,0 +1,135 @@
+"""``rainbow``: the C51 head on the ddqn_prio machinery, Rainbow's defaults, learning, save/load."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+
+from sb3_atari_ext.common.validation import HyperparameterError
+from sb3_atari_ext.ddqn_prio import DDQNPrio
+from sb3_atari_ext.rainbow import CategoricalQNetwork, Rainbow
+from sb3_atari_ext.split_q import SplitQ
+from sb3_atari_ext.torch_layers import NoisyLinear
+from tests.envs import BlindCliffwalk
+
+SMALL = dict(buffer_size=1000, learning_starts=50, batch_size=16, device="cpu", seed=0)
+
+
+def test_rainbow_defaults_are_hessel_et_al_table_1():
+    model = Rainbow("MlpPolicy", "CartPole-v1", **SMALL)
+    assert (model.n_steps, model.alpha, model.beta, model.n_atoms) == (3, 0.5, 0.4, 51)
+    assert (model.v_min, model.v_max, model.target_update_interval, model.learning_rate) == (-10.0, 10.0, 8000, 6.25e-5)
+    assert isinstance(model.q_net, CategoricalQNetwork) and model.q_net.value_net is not None  # dueling
+    assert model.policy.optimizer.param_groups[0]["eps"] == 1.5e-4
+    assert model.exploration_initial_eps == 0.0 == model.exploration_final_eps  # the noise explores
+    assert th.allclose(model.q_net.support, th.linspace(-10, 10, 51))
+
+
+def test_every_fully_connected_layer_is_noisy_with_noisy_extractor():
+    from stable_baselines3.common.torch_layers import NatureCNN
+
+    env = gym.make("CartPole-v1")
+    model = Rainbow("MlpPolicy", env, policy_kwargs=dict(net_arch=[32]), **SMALL)
+    assert not [m for m in model.q_net.modules() if type(m) is th.nn.Linear]  # every Linear is noisy
+    image = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    cnn = Rainbow("CnnPolicy", _ImageEnv(image), policy_kwargs=dict(net_arch=[]), buffer_size=100, learning_starts=10,
+                  device="cpu")  # fmt: skip
+    assert isinstance(cnn.q_net.features_extractor, NatureCNN)
+    assert isinstance(cnn.q_net.features_extractor.linear[0], NoisyLinear)  # the Nature CNN's hidden layer
+    plain = DDQNPrio("CnnPolicy", _ImageEnv(image), policy_kwargs=dict(noisy=True), buffer_size=100, device="cpu")
+    assert isinstance(plain.q_net.features_extractor.linear[0], th.nn.Linear)  # only with noisy_extractor
+
+
+class _ImageEnv(gym.Env):
+    def __init__(self, space):
+        self.observation_space, self.action_space = space, gym.spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        return self.observation_space.sample(), 0.0, False, False, {}
+
+
+@pytest.mark.parametrize("algo", [DDQNPrio, SplitQ, Rainbow])
+def test_optimizer_kwargs_reach_the_fused_adam(algo):
+    model = algo("MlpPolicy", "CartPole-v1", policy_kwargs=dict(optimizer_kwargs=dict(eps=3.125e-4)), **SMALL)
+    group = model.policy.optimizer.param_groups[0]
+    assert isinstance(model.policy.optimizer, th.optim.Adam) and group["eps"] == 3.125e-4 and group["fused"] is True
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        (dict(n_atoms=1), "n_atoms"),
+        (dict(n_atoms=51.0), "n_atoms"),
+        (dict(v_min=5.0, v_max=5.0), "v_max"),
+        (dict(v_max=float("inf")), "v_max"),
+        (dict(v_min=float("nan")), "v_min"),
+        (dict(alpha=-1.0), "alpha"),
+        (dict(policy_kwargs=dict(n_atoms=11)), "policy_kwargs.n_atoms"),
+    ],
+)
+def test_bad_support_is_refused_before_anything_is_built(kwargs, key):
+    with pytest.raises(HyperparameterError) as excinfo:
+        Rainbow("MlpPolicy", "CartPole-v1", **{**SMALL, **kwargs})
+    assert excinfo.value.key == key
+
+
+def test_priorities_are_each_samples_cross_entropy():
+    model = Rainbow("MlpPolicy", "CartPole-v1", **SMALL)
+    model.learn(60)
+    buffer = model.replay_buffer
+    before = buffer.priority_stats()
+    model.train(gradient_steps=5, batch_size=16)
+    after = buffer.priority_stats()
+    assert before != after
+    losses = model.logger.name_to_value
+    assert losses["train/cross_entropy_mean"] > 0 and np.isfinite(losses["train/loss"])
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps):
+    """Fails when the projection, the double-Q action choice, n-step discounts or terminals are wrong:
+    the greedy policy must walk the whole chain and Q must approach gamma^(n-1-i). (Epsilon ends at
+    0 and the buffer is small, so the uncorrected n-step returns end up on-policy.)"""
+    env = BlindCliffwalk(n_states=5)
+    gamma = 0.9
+    model = Rainbow(
+        "MlpPolicy",
+        env,
+        learning_rate=2e-3,
+        batch_size=32,
+        buffer_size=1000,
+        learning_starts=100,
+        gamma=gamma,
+        target_update_interval=100,
+        train_freq=1,
+        n_steps=n_steps,
+        n_atoms=21,
+        v_min=0.0,
+        v_max=1.0,
+        exploration_initial_eps=1.0,
+        exploration_final_eps=0.0,
+        exploration_fraction=0.4,
+        policy_kwargs=dict(net_arch=[64], noisy=False),
+        seed=0,
+        device="cpu",
+    )
+    model.learn(2500)
+    with th.no_grad():
+        q = model.q_net(th.eye(env.n_states)).numpy()
+    assert np.all(q.argmax(axis=1) == env.correct), q
+    np.testing.assert_allclose(q[np.arange(env.n_states), env.correct], env.optimal_q(gamma), atol=0.05)
+
+
+def test_save_load_keeps_support_noise_settings_and_predictions(tmp_path):
+    model = Rainbow("MlpPolicy", "CartPole-v1", n_atoms=11, v_min=-2.0, v_max=3.0, **SMALL)
+    model.learn(80)
+    model.save(tmp_path / "rainbow")
+    loaded = Rainbow.load(tmp_path / "rainbow", device="cpu")
+    assert (loaded.n_atoms, loaded.v_min, loaded.v_max) == (11, -2.0, 3.0)
+    assert th.allclose(loaded.q_net.support, th.linspace(-2, 3, 11))
+    obs = np.stack([model.env.observation_space.sample() for _ in range(8)])
+    assert np.array_equal(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
+    assert loaded.policy.optimizer.param_groups[0]["eps"] == 1.5e-4
