@@ -15,7 +15,7 @@
 - ``sb3-atari dashboard --logs logs/ [--port 5000] [--storage URL]``: the Dash dashboard.
 - ``sb3-atari benchmark --algos dqn ddqn_prio --envs MinAtar/Breakout-v1 --seeds 3 -n 500000
   --workers 2 -f logs --out report/ [--grid grid.yml] [--variant NAME=ALGO KEY:VALUE...]``: a grid
-  of RL Zoo trainings (resumable), aggregated with rliable into report.md, summary.json and PNGs.
+  of RL Zoo trainings (resumable), aggregated (IQM, bootstrap CIs) into report.md, summary.json and PNGs.
 - ``sb3-atari apex status RUN_FOLDER [--json] [--watch SECONDS]``: actors and learner of an
   ``apex_ddqn`` run (its ``apex_status.json``).
 """

@@ -3,7 +3,18 @@
 # tests) with the role/database of SB3_ATARI_TEST_POSTGRES's default URL, and Debian's headless
 # Chromium (dashboard tests, driven by Playwright). Idempotent; needs root (apt-get,
 # pg_ctlcluster) the first time on a machine without them.
+# A server this script starts is stopped again when the test run ends: it leaves the file
+# .test-services-started (the cluster's version), which the suite's session end reads
+# (tests/conftest.py) to stop it; `bash scripts/test-services.sh stop` does the same by hand.
 set -euo pipefail
+marker="$(dirname "$0")/../.test-services-started"
+if [ "${1:-}" = "stop" ]; then
+    if [ -f "$marker" ]; then
+        pg_ctlcluster "$(cat "$marker")" main stop || true
+        rm -f "$marker"
+    fi
+    exit 0
+fi
 missing=()
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     missing+=(postgresql)
@@ -20,6 +31,7 @@ if ! pg_lsclusters -h | grep -q "^${version} main"; then
 fi
 if ! pg_lsclusters -h | grep -q "^${version} main .* online"; then
     pg_ctlcluster "${version}" main start
+    echo "${version}" > "$marker"
 fi
 for _ in $(seq 1 30); do
     su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" && break

@@ -88,3 +88,11 @@ def zoo(tmp_path):
 
     _run.path = tmp_path
     return _run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the PostgreSQL server that ``scripts/test-services.sh`` started for this run (it leaves
+    ``.test-services-started``): what the tests start, they stop. A server that was already running
+    is left alone."""
+    if (ROOT / ".test-services-started").is_file():
+        subprocess.run(["bash", str(ROOT / "scripts" / "test-services.sh"), "stop"], check=False, capture_output=True)

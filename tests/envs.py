@@ -60,3 +60,22 @@ class Counter(gym.Env):
         self.t += 1
         terminated = self.terminate_at is not None and self.t >= self.terminate_at
         return np.array([float(self.t)], dtype=np.float32), 1.0, terminated, False, {}
+
+
+class Bandit(gym.Env):
+    """One observation, ``n_actions`` arms: arm 0 pays 1, the others 0; episodes of ``length`` pulls.
+    A policy-gradient method that learns at all makes arm 0 near-certain within a few dozen updates."""
+
+    def __init__(self, n_actions: int = 3, length: int = 5):
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_space = spaces.Discrete(n_actions)
+        self.length, self.t = length, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.ones(2, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.ones(2, dtype=np.float32), float(int(action) == 0), self.t >= self.length, False, {}

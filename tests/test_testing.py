@@ -36,7 +36,7 @@ def test_the_registry_is_covered():
     kinds = {kind for kind, _ in BUILTIN}
     expected = {"algorithms", "policies", "replay_buffers", "feature_extractors", "wrappers", "samplers", "hyperparams"}
     assert expected <= kinds
-    assert {"ddqn_prio", "split_q", "a3c"} <= {name for kind, name in BUILTIN if kind == "algorithms"}
+    assert {"ddqn_prio", "rainbow", "split_q", "a3c"} <= {name for kind, name in BUILTIN if kind == "algorithms"}
 
 
 BROKEN_PLUGIN = '''

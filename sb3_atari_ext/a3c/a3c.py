@@ -45,7 +45,7 @@ from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import check_params, is_int
+from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
 
 
 class _WholeRolloutInOrder:
@@ -93,14 +93,30 @@ def lstm_step(lstm: nn.LSTM, x: th.Tensor, h: th.Tensor, c: th.Tensor) -> tuple[
     return x, th.stack(hs), th.stack(cs)
 
 
+#: ``optimizer`` name -> (class, default kwargs) given RMSProp's ``alpha`` and ``eps``
+OPTIMIZERS: dict[str, Any] = {
+    "adam": lambda alpha, eps: (th.optim.Adam, {"eps": 1e-5}),
+    "rmsprop": lambda alpha, eps: (th.optim.RMSprop, {"alpha": alpha, "eps": 1e-5 if eps is None else eps}),
+    "rmsprop_tf": lambda alpha, eps: (RMSpropTFLike, {"alpha": alpha, "eps": 0.1 if eps is None else eps, "weight_decay": 0}),
+}
+
+
 class A3C(AtomicSaveMixin, RecurrentPPO):
     """Advantage actor-critic over many envs with a recurrent (LSTM) policy.
 
     Defaults are the A3C paper's Atari settings: ``n_steps=5`` (t_max), ``gamma=0.99``,
-    entropy bonus 0.01, value-loss weight 0.5, gradient-norm clip 40 (as in the A3C-LSTM project) and RMSProp with
-    decay 0.99 and epsilon 0.1 inside the square root, as in the paper's update rule
-    (SB3's ``RMSpropTFLike``). Pass ``policy_kwargs=dict(optimizer_class=..., optimizer_kwargs=...)``
-    to change the optimizer.
+    entropy bonus 0.01, value-loss weight 0.5, gradient-norm clip 40 (as in the A3C-LSTM project),
+    with the optimizer chosen by ``optimizer``:
+
+    - ``"adam"`` (default): Adam, eps 1e-5. Its first updates already move the policy.
+    - ``"rmsprop"``: PyTorch's RMSprop (squares start at 0), decay ``rms_prop_alpha``, epsilon
+      ``rms_prop_eps`` outside the square root.
+    - ``"rmsprop_tf"``: the paper's update rule (SB3's ``RMSpropTFLike``: epsilon inside the square
+      root, squares start at **1**). With gradient norms well below 1 its steps are damped by the
+      initial square of 1 for roughly the first thousand updates, so short runs barely learn
+      (measured on MinAtar: see the a3c docs page).
+
+    ``policy_kwargs=dict(optimizer_class=..., optimizer_kwargs=...)`` overrides all of them.
 
     :param policy: ``MlpLstmPolicy``, ``CnnLstmPolicy``, ``MultiInputLstmPolicy`` or a class;
         the policies share one trunk (extractor + LSTM) between actor and critic by default
@@ -114,7 +130,9 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
     :param vf_coef: value-loss weight
     :param max_grad_norm: gradient-norm clip
     :param normalize_advantage: normalize advantages per update (off in A3C)
-    :param rms_prop_eps: RMSProp epsilon (inside the square root)
+    :param optimizer: ``"adam"``, ``"rmsprop"`` or ``"rmsprop_tf"`` (see above)
+    :param rms_prop_eps: RMSProp epsilon (``None``: 1e-5 for ``rmsprop``, SB3 A2C's; 0.1 inside the
+        square root for ``rmsprop_tf``, the paper's)
     :param rms_prop_alpha: RMSProp decay
     :param reuse_rollout_graph: back-propagate through the forward passes made while acting
         (same gradients, about one forward pass less per update; see the module docstring);
@@ -145,7 +163,8 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
         vf_coef: float = 0.5,
         max_grad_norm: float = 40.0,
         normalize_advantage: bool = False,
-        rms_prop_eps: float = 0.1,
+        optimizer: str = "adam",
+        rms_prop_eps: float | None = None,
         rms_prop_alpha: float = 0.99,
         reuse_rollout_graph: bool = True,
         stats_window_size: int = 100,
@@ -166,17 +185,15 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
                 max_grad_norm=max_grad_norm,
                 rms_prop_eps=rms_prop_eps,
                 rms_prop_alpha=rms_prop_alpha,
+                optimizer=optimizer,
             )
         )
         policy_kwargs = dict(policy_kwargs or {})
         if "optimizer_class" not in policy_kwargs:
-            policy_kwargs["optimizer_class"] = RMSpropTFLike
-            policy_kwargs["optimizer_kwargs"] = {
-                "alpha": rms_prop_alpha,
-                "eps": rms_prop_eps,
-                "weight_decay": 0,
-                **policy_kwargs.get("optimizer_kwargs", {}),
-            }
+            optimizer_class, defaults = OPTIMIZERS[optimizer](rms_prop_alpha, rms_prop_eps)
+            policy_kwargs["optimizer_class"] = optimizer_class
+            policy_kwargs["optimizer_kwargs"] = {**defaults, **policy_kwargs.get("optimizer_kwargs", {})}
+        self.optimizer_name = optimizer
         self.rms_prop_eps = rms_prop_eps
         self.rms_prop_alpha = rms_prop_alpha
         self.reuse_rollout_graph = reuse_rollout_graph
@@ -209,6 +226,8 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
 
         Also called by the RL Zoo bridge, with the yaml file's name, before anything is built.
         """
+        if params.get("rms_prop_eps", 0) is None:  # None: the optimizer's own default
+            params = {k: v for k, v in params.items() if k != "rms_prop_eps"}
         check_params(
             params,
             {
@@ -223,6 +242,8 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
                 "n_envs": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
             },
         )
+        if "optimizer" in params and params["optimizer"] not in OPTIMIZERS:
+            raise HyperparameterError("optimizer", params["optimizer"], f"one of {', '.join(map(repr, OPTIMIZERS))}")
 
     def _setup_model(self) -> None:
         super()._setup_model()

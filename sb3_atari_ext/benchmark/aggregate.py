@@ -1,4 +1,4 @@
-"""Aggregate a benchmark's finished runs with rliable and write its report.
+"""Aggregate a benchmark's finished runs and write its report.
 
 Scores: the final evaluation of each run (mean return of RL Zoo's last ``evaluations.npz`` entry,
 deterministic policy). Per game they are normalized two ways: by a uniform-random agent
@@ -6,7 +6,9 @@ deterministic policy). Per game they are normalized two ways: by a uniform-rando
 subtracted) and by the baseline variant, ``(s - random) / (baseline_mean - random)``, so the
 baseline's mean is 1 on every game. The aggregate over games and seeds is the interquartile mean
 (IQM) and the mean, each with a stratified-bootstrap 95% confidence interval, and performance
-profiles (Agarwal et al. 2021, "Deep RL at the Edge of the Statistical Precipice", via rliable).
+profiles (Agarwal et al. 2021, "Deep RL at the Edge of the Statistical Precipice"; computed in
+:mod:`sb3_atari_ext.benchmark.stats`). A game whose baseline mean is no better than random has no
+baseline-normalized score: the report says so and normalizes by ``score - random`` instead.
 
 Written to ``--out``: ``report.md``, ``summary.json``, ``scores.csv`` (one row per run),
 ``curves.csv`` (one row per run and evaluation), ``learning_curves.png`` and
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sb3_atari_ext.benchmark import stats
 from sb3_atari_ext.benchmark.grid import Grid
 from sb3_atari_ext.benchmark.runner import load_manifest, run_key, write_json_atomic
 
@@ -108,7 +111,7 @@ def random_scores(envs: list[str], out: Path, episodes: int = 10, seed: int = 0)
 
 def _score_matrix(results: list[RunResult], variant: str, envs: list[str], normalize: Any) -> np.ndarray:
     """``[runs, games]`` normalized final scores of one variant; seeds beyond the smallest count
-    per game are dropped so the matrix is rectangular (rliable's input)."""
+    per game are dropped so the matrix is rectangular."""
     per_env = [[normalize(r.final, env) for r in results if r.variant == variant and r.env == env] for env in envs]
     n = min(len(s) for s in per_env)
     return np.array([s[:n] for s in per_env], dtype=float).T if n else np.zeros((0, len(envs)))
@@ -116,9 +119,6 @@ def _score_matrix(results: list[RunResult], variant: str, envs: list[str], norma
 
 def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) -> dict[str, Any]:
     """The summary: per variant IQM and mean with 95% CIs, per-env means; see the module doc."""
-    from rliable import library as rly
-    from rliable import metrics
-
     envs = [env for env in grid.envs if any(r.env == env for r in results)]
     baseline = grid.baseline
     base_means = {
@@ -131,14 +131,13 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
         span = base_means.get(env, math.nan) - random[env]
         return (score - random[env]) / span if span and not math.isnan(span) else math.nan
 
-    normalize = by_baseline if baseline and len(base_means) == len(envs) else (lambda s, env: s - random[env])
+    # a baseline no better than random on some game: its normalized scores are undefined there
+    undefined = [env for env in base_means if not base_means[env] - random[env] > 0]
+    usable = bool(baseline) and len(base_means) == len(envs) and not undefined
+    normalize = by_baseline if usable else (lambda s, env: s - random[env])
     matrices = {v.name: _score_matrix(results, v.name, envs, normalize) for v in grid.variants}
     matrices = {k: m for k, m in matrices.items() if m.size and not np.isnan(m).any()}
-
-    def iqm_and_mean(x: np.ndarray) -> np.ndarray:
-        return np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)])
-
-    points, intervals = rly.get_interval_estimates(matrices, iqm_and_mean, reps=BOOTSTRAP_REPS) if matrices else ({}, {})
+    points, intervals = stats.interval_estimates(matrices, reps=BOOTSTRAP_REPS) if matrices else ({}, {})
     summary: dict[str, Any] = {
         "budget_steps": grid.budget,
         "seeds": grid.seeds,
@@ -146,6 +145,7 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
         "baseline": baseline if normalize is by_baseline else None,
         "normalization": "(score - random) / (baseline mean - random)" if normalize is by_baseline else "score - random",
         "random": {env: random[env] for env in envs},
+        "baseline_not_above_random": undefined,
         "algorithms": {},
     }
     for variant in grid.variants:
@@ -250,7 +250,20 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
             ref = grid.references.get(env)
             row.append(f"{ref['score']} ({ref.get('label', '')})" if ref else "-")
         lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## Per game: mean final return / mean wall-clock minutes per run", ""]
+    lines += ["| " + " | ".join(["env", *names]) + " |", "|" + "---|" * (len(names) + 1)]
+    for env in summary["envs"]:
+        row = [env]
+        for name in names:
+            runs = [r for r in results if r.variant == name and r.env == env]
+            walls = [r.wall_time_s for r in runs if r.wall_time_s]
+            row.append(f"{np.mean([r.final for r in runs]):.2f} / {np.mean(walls) / 60:.0f} min" if runs and walls else "-")
+        lines.append("| " + " | ".join(row) + " |")
     lines += ["", f"## Aggregate over games: {summary['normalization']}", ""]
+    if summary.get("baseline_not_above_random"):
+        games = ", ".join(summary["baseline_not_above_random"])
+        lines += [f"The baseline ({grid.baseline}) scores no better than random on {games}: scores normalized by it "
+                  "are undefined there, so the aggregate uses score - random.", ""]
     lines += ["| variant | algo | runs | IQM [95% CI] | mean [95% CI] | mean wall time per run |", "|---|---|---|---|---|---|"]
     for name in names:
         entry = summary["algorithms"][name]
@@ -260,8 +273,8 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
         lines.append(f"| {name} | {entry['algo']} | {entry['runs']} | {iqm} | {mean} | {wall} |")
     lines += [
         "",
-        "IQM and mean: rliable, stratified bootstrap over runs within each game "
-        f"({BOOTSTRAP_REPS} resamples). A variant needs a run on every game to get an aggregate.",
+        "IQM and mean with stratified-bootstrap 95% CIs (runs resampled within each game, "
+        f"{BOOTSTRAP_REPS} resamples). A variant needs a run on every game to get an aggregate.",
         "",
         "![learning curves](learning_curves.png)",
     ]

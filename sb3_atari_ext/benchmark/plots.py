@@ -35,28 +35,25 @@ def plot_learning_curves(results: list[Any], variants: list[str], envs: list[str
 
 
 def plot_performance_profile(matrices: dict[str, np.ndarray], path: Path, xlabel: str) -> None:
-    """rliable performance profiles: fraction of runs with normalized score above tau, 95% CIs."""
-    from rliable import library as rly
-    from rliable import plot_utils
+    """Performance profiles: fraction of runs with a normalized score above tau, with 95%
+    stratified-bootstrap bands (:func:`sb3_atari_ext.benchmark.stats.performance_profiles`)."""
+    from sb3_atari_ext.benchmark.stats import performance_profiles
 
     plt = plotting.pyplot()
     names = list(matrices)
     highest = max(float(np.nanmax(m)) for m in matrices.values())
     taus = np.linspace(min(0.0, min(float(np.nanmin(m)) for m in matrices.values())), max(highest, 1.0) * 1.05, 81)
-    profiles, cis = rly.create_performance_profile(matrices, taus)
+    profiles, bands = performance_profiles(matrices, taus)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     colors = plotting.group_colors(names)
-    plot_utils.plot_performance_profiles(
-        profiles,
-        taus,
-        performance_profile_cis=cis,
-        colors=colors,
-        xlabel=xlabel,
-        ax=ax,
-        labelsize="medium",
-        ticklabelsize="small",
-    )
-    ax.legend(names, fontsize=8, loc="upper right", frameon=False)
+    for name in names:
+        ax.plot(taus, profiles[name], color=colors[name], linewidth=1.8, label=name)
+        ax.fill_between(taus, bands[name][0], bands[name][1], color=colors[name], alpha=0.18, linewidth=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("fraction of runs with score > tau")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right", frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

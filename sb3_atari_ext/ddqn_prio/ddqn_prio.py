@@ -243,7 +243,9 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         self._channels_last = prefers_channels_last(self.policy, self.device)
         if self._channels_last:
             self.policy.to(memory_format=th.channels_last)
-        self._noisy = bool(noisy_layers(self.policy))
+        # the noisy layers, found once: noise is resampled every env step and every update
+        self._noisy_online, self._noisy_target = noisy_layers(self.q_net), noisy_layers(self.q_net_target)
+        self._noisy = bool(self._noisy_online)
         self._resolve_exploration()
 
     def _resolve_exploration(self) -> None:
@@ -261,13 +263,13 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     def _on_step(self) -> None:
         super()._on_step()
         if self._noisy:  # NoisyNet-DQN: new noise for every action (Fortunato et al. 2018, Alg. 1)
-            reset_noise(self.q_net)
+            reset_noise(self._noisy_online)
 
     def _sample_action(self, *args: Any, **kwargs: Any) -> Any:
         # Noise stays on while collecting experience (SB3 acts in eval mode); off in evaluation.
         if not self._noisy:  # no module walk per env step for ordinary networks
             return super()._sample_action(*args, **kwargs)
-        with noisy_exploration(self.policy):
+        with noisy_exploration(self._noisy_online):
             return super()._sample_action(*args, **kwargs)
 
     def beta_schedule(self, progress_remaining: float) -> float:
@@ -283,14 +285,11 @@ class DDQNPrio(AtomicSaveMixin, DQN):
             discounts = data.discounts if data.discounts is not None else self.gamma
             observations, next_observations = self._batch_observations(data)
 
-            if self._noisy:  # independent noise for the online and target networks per batch
-                reset_noise(self.q_net)
-                reset_noise(self.q_net_target)
+            self._resample_training_noise()
 
             # Double-Q target: online net picks a', target net evaluates it (no gradient); a noisy
             # target net uses its own noise (Fortunato et al. 2018, Alg. 1: epsilon' for the target).
-            target_noise = noisy_exploration(self.q_net_target) if self._noisy else contextlib.nullcontext()
-            with th.no_grad(), target_noise:
+            with th.no_grad(), self._target_noise():
                 target_q = double_q_target(
                     self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
                 )
@@ -324,6 +323,16 @@ class DDQNPrio(AtomicSaveMixin, DQN):
             buffer.beta = self.beta_schedule(self._current_progress_remaining)
         return buffer, prioritized
 
+    def _resample_training_noise(self) -> None:
+        """Independent noise for the online and target networks for each batch."""
+        if self._noisy:
+            reset_noise(self._noisy_online)
+            reset_noise(self._noisy_target)
+
+    def _target_noise(self) -> Any:
+        """A noisy target network evaluates with its own noise inside this block."""
+        return noisy_exploration(self._noisy_target) if self._noisy else contextlib.nullcontext()
+
     def _batch_observations(self, data: Any) -> tuple[th.Tensor, th.Tensor]:
         """Observations and next observations of a sampled batch, channel-first for the networks."""
         if self._channels_last:
@@ -354,7 +363,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
                 self.logger.record(f"train/{key}", value)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_channels_last", "_noisy"]
+        return [*super()._excluded_save_params(), "_channels_last", "_noisy", "_noisy_online", "_noisy_target"]
 
     def learn(
         self: SelfDDQNPrio,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any, ClassVar
 
@@ -15,7 +14,6 @@ from sb3_atari_ext.common.q_learning import categorical_double_q_target
 from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
 from sb3_atari_ext.ddqn_prio.ddqn_prio import DDQNPrio
 from sb3_atari_ext.rainbow.policies import CategoricalQNetwork, CnnPolicy, MlpPolicy, MultiInputPolicy, RainbowPolicy
-from sb3_atari_ext.torch_layers.noisy import noisy_exploration, reset_noise
 
 #: what Rainbow turns on in the network unless ``policy_kwargs`` says otherwise (Hessel et al. 2018,
 #: Table 1: dueling, noisy nets with sigma_0 0.5 in every fully connected layer, Adam eps 1.5e-4)
@@ -40,9 +38,10 @@ class Rainbow(DDQNPrio):
     :param n_atoms: number of atoms of the support (51)
     :param v_min: smallest return of the support (-10)
     :param v_max: largest return of the support (10)
-    (every other parameter: see :class:`~sb3_atari_ext.ddqn_prio.DDQNPrio`; ``policy_kwargs``
-    default to ``dueling=True, noisy=True, noisy_sigma=0.5, noisy_extractor=True`` and
-    ``optimizer_kwargs=dict(eps=1.5e-4)``, each overridable)
+
+    Every other parameter is :class:`~sb3_atari_ext.DDQNPrio`'s; ``policy_kwargs`` default to
+    ``dueling=True, noisy=True, noisy_sigma=0.5, noisy_extractor=True`` and
+    ``optimizer_kwargs=dict(eps=1.5e-4)``, each overridable.
     """
 
     algo_name: ClassVar[str] = "rainbow"
@@ -151,14 +150,11 @@ class Rainbow(DDQNPrio):
             discounts = data.discounts if data.discounts is not None else self.gamma
             observations, next_observations = self._batch_observations(data)
 
-            if self._noisy:  # independent noise for the online and target networks per batch
-                reset_noise(self.q_net)
-                reset_noise(self.q_net_target)
+            self._resample_training_noise()
 
             # Target distribution: online net picks a* by its mean, target net's distribution for
             # a* shifted by the n-step return and projected onto the support (Hessel et al. Eq. 2)
-            target_noise = noisy_exploration(self.q_net_target) if self._noisy else contextlib.nullcontext()
-            with th.no_grad(), target_noise:
+            with th.no_grad(), self._target_noise():
                 target_probs = categorical_double_q_target(
                     self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts, support
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch as th
 from gymnasium import spaces
@@ -119,23 +119,32 @@ def noisy_layers(module: nn.Module) -> list[NoisyLinear]:
     return [m for m in module.modules() if isinstance(m, NoisyLinear)]
 
 
-def reset_noise(module: nn.Module) -> None:
-    """Resample the noise of every ``NoisyLinear`` inside ``module``."""
-    for layer in noisy_layers(module):
+Noisy = nn.Module | Sequence[NoisyLinear]
+
+
+def _layers(noisy: Noisy) -> Sequence[NoisyLinear]:
+    return noisy_layers(noisy) if isinstance(noisy, nn.Module) else noisy
+
+
+def reset_noise(noisy: Noisy) -> None:
+    """Resample the noise of every ``NoisyLinear`` inside a module (or of a list of layers found
+    once with :func:`noisy_layers`: algorithms call this every step)."""
+    for layer in _layers(noisy):
         layer.reset_noise()
 
 
 @contextlib.contextmanager
-def noisy_exploration(module: nn.Module) -> Iterator[None]:
-    """Keep noise on in ``module``'s noisy layers inside the block, even in eval mode (acting)."""
-    layers = noisy_layers(module)
-    for layer in layers:
-        layer.explore = True
+def noisy_exploration(noisy: Noisy) -> Iterator[None]:
+    """Keep noise on in the noisy layers of a module (or of a list of layers) inside the block,
+    even in eval mode (acting)."""
+    layers = _layers(noisy)
+    for layer in layers:  # a plain attribute: skip nn.Module.__setattr__'s checks (every env step)
+        layer.__dict__["explore"] = True
     try:
         yield
     finally:
         for layer in layers:
-            layer.explore = False
+            layer.__dict__["explore"] = False
 
 
 class NoisyNatureCNN(NatureCNN):

@@ -1,0 +1,48 @@
+"""The benchmark's statistics reproduce rliable 1.2.0 (recorded once on fixed score matrices)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sb3_atari_ext.benchmark import stats
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "rliable_1.2.0_figures.json").read_text())
+MATRICES = {name: np.array(entry["scores"]) for name, entry in RECORDED["matrices"].items()}
+
+
+@pytest.mark.parametrize("name", sorted(MATRICES))
+def test_point_estimates_equal_rliables(name):
+    entry = RECORDED["matrices"][name]
+    assert stats.iqm(MATRICES[name]) == pytest.approx(entry["iqm"], abs=1e-6)
+    assert stats.mean(MATRICES[name]) == pytest.approx(entry["mean"], abs=1e-6)
+    profile = stats.performance_profile(MATRICES[name], RECORDED["taus"])
+    assert profile == pytest.approx(entry["profile"], abs=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(MATRICES))
+def test_stratified_bootstrap_intervals_match_rliables_within_bootstrap_noise(name):
+    entry = RECORDED["matrices"][name]
+    _, intervals = stats.interval_estimates({name: MATRICES[name]}, reps=20000, seed=1)
+    scale = np.ptp(MATRICES[name])
+    # two independent 20,000-resample estimates of a percentile differ by ~1% of the range
+    assert intervals[name][:, 0] == pytest.approx(entry["iqm_ci"], abs=0.02 * scale)
+    assert intervals[name][:, 1] == pytest.approx(entry["mean_ci"], abs=0.02 * scale)
+    _, bands = stats.performance_profiles({name: MATRICES[name]}, RECORDED["taus"], reps=20000, seed=1)
+    runs = MATRICES[name].size
+    assert bands[name][0] == pytest.approx(entry["profile_lo"], abs=1.01 / runs)  # one run's worth
+    assert bands[name][1] == pytest.approx(entry["profile_hi"], abs=1.01 / runs)
+
+
+def test_bootstrap_resamples_runs_within_each_game():
+    scores = np.array([[0.0, 10.0], [1.0, 11.0], [2.0, 12.0]])
+    resampled = stats.stratified_bootstrap(scores, lambda x: x.copy(), reps=200)
+    assert set(np.unique(resampled[:, :, 0])) <= {0.0, 1.0, 2.0}  # game 0 only ever draws game 0's runs
+    assert set(np.unique(resampled[:, :, 1])) <= {10.0, 11.0, 12.0}
+    assert len(np.unique(resampled[:, :, 0])) == 3
+
+
+def test_iqm_is_the_mean_of_the_middle_half():
+    scores = np.arange(8, dtype=float).reshape(4, 2)  # entries 0..7: middle half 2, 3, 4, 5
+    assert stats.iqm(scores) == pytest.approx(3.5)
