@@ -45,7 +45,7 @@ from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
+from sb3_atari_ext.common.validation import HyperparameterError, check_learning_rate, check_params, is_int
 
 
 class _WholeRolloutInOrder:
@@ -177,6 +177,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
     ) -> None:
         self.validate_hyperparams(
             dict(
+                learning_rate=learning_rate,
                 n_steps=n_steps,
                 gamma=gamma,
                 gae_lambda=gae_lambda,
@@ -234,14 +235,15 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
                 "n_steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
                 "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"),
-                "ent_coef": (lambda v: v >= 0, ">= 0"),
-                "vf_coef": (lambda v: v >= 0, ">= 0"),
+                "ent_coef": (lambda v: 0 <= v < float("inf"), ">= 0"),
+                "vf_coef": (lambda v: 0 <= v < float("inf"), ">= 0"),
                 "max_grad_norm": (lambda v: v > 0, "> 0"),
                 "rms_prop_eps": (lambda v: v > 0, "> 0"),
                 "rms_prop_alpha": (lambda v: 0 < v < 1, "in (0, 1)"),
                 "n_envs": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
             },
         )
+        check_learning_rate(params)
         if "optimizer" in params and params["optimizer"] not in OPTIMIZERS:
             raise HyperparameterError("optimizer", params["optimizer"], f"one of {', '.join(map(repr, OPTIMIZERS))}")
 

@@ -117,7 +117,8 @@ class ApexDDQN(DDQNPrio):
             dict(n_actors=n_actors, n_envs_per_actor=n_envs_per_actor, block_size=block_size,
                  weight_sync_interval=weight_sync_interval, max_replay_ratio=max_replay_ratio,
                  actor_epsilon_base=actor_epsilon_base, actor_epsilon_alpha=actor_epsilon_alpha,
-                 max_restarts=max_restarts, actor_num_cpus=actor_num_cpus, actor_nice=actor_nice)  # fmt: skip
+                 max_restarts=max_restarts, actor_num_cpus=actor_num_cpus, actor_nice=actor_nice,
+                 status_interval=status_interval, actor_timeout=actor_timeout)  # fmt: skip
         )
         if _init_setup_model:
             require_ray()  # fail at once, not after the envs and networks are built
@@ -153,6 +154,8 @@ class ApexDDQN(DDQNPrio):
                 "actor_epsilon_base": (lambda v: 0 <= v <= 1, "in [0, 1]"),
                 "actor_epsilon_alpha": (lambda v: v >= 0, ">= 0"),
                 "actor_num_cpus": (lambda v: v > 0, "> 0"),
+                "status_interval": (lambda v: 0 < v < float("inf"), "> 0 seconds"),
+                "actor_timeout": (lambda v: v > 0, "> 0 seconds"),
             },
         )
         ratio = params.get("max_replay_ratio")

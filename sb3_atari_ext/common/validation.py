@@ -6,6 +6,7 @@ the value came from. The checks run before any environment or network is built.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from numbers import Real
 from typing import Any
@@ -33,8 +34,14 @@ def is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def is_count(value: Any) -> bool:
+    """A whole number: an integer, or a float with an integral value (yaml's ``!!float 1e4``)."""
+    return is_int(value) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+
+
 def check_params(params: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
-    """Check each present key of ``params`` against its rule (``predicate``, ``expectation``)."""
+    """Check each present key of ``params`` against its rule (``predicate``, ``expectation``); a
+    value that is not a number fails every rule."""
     for key, (predicate, expected) in rules.items():
         if key not in params:
             continue
@@ -45,7 +52,44 @@ def check_params(params: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise HyperparameterError(key, value, f"a number {expected}")
+            raise HyperparameterError(key, value, expected if expected.startswith(("a ", "an ")) else f"a number {expected}")
+
+
+def _finite_positive(value: Any) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+#: What SB3's ``DQN`` takes and does not check itself, for every algorithm built on it.
+Q_LEARNING_RULES: dict[str, Rule] = {
+    "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "batch_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+    "buffer_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+    "learning_starts": (lambda v: is_count(v) and v >= 0, "a whole number >= 0"),
+    "tau": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "gradient_steps": (lambda v: is_int(v) and (v >= 1 or v == -1), "an integer >= 1 (or -1: as many as env steps)"),
+    "target_update_interval": (lambda v: is_count(v) and v >= 1, "a whole number >= 1"),
+    "exploration_fraction": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "exploration_initial_eps": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "exploration_final_eps": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "max_grad_norm": (lambda v: v > 0, "> 0"),
+}
+
+
+def check_learning_rate(params: Mapping[str, Any]) -> None:
+    """``learning_rate``: a finite number > 0, or a schedule (a callable, as RL Zoo makes from ``lin_``)."""
+    if "learning_rate" not in params or callable(params["learning_rate"]):
+        return
+    check_params(params, {"learning_rate": (_finite_positive, "> 0 and finite (or a schedule such as lin_0.001)")})
+
+
+def check_train_freq(params: Mapping[str, Any]) -> None:
+    """``train_freq``: an integer >= 1 or ``(n, "step" | "episode")``."""
+    if "train_freq" not in params:
+        return
+    value = params["train_freq"]
+    count, unit = value if isinstance(value, tuple) and len(value) == 2 else (value, "step")
+    if not (is_int(count) and count >= 1 and unit in ("step", "episode")):
+        raise HyperparameterError("train_freq", value, 'an integer >= 1 or a tuple (n, "step" | "episode")')
 
 
 class MissingExtraError(ImportError):

@@ -17,7 +17,13 @@ from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
+from sb3_atari_ext.common.validation import (
+    Q_LEARNING_RULES,
+    HyperparameterError,
+    check_learning_rate,
+    check_params,
+    check_train_freq,
+)
 from sb3_atari_ext.ddqn_prio.policies import (
     CnnPolicy,
     DDQNPrioPolicy,
@@ -130,14 +136,24 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     ) -> None:
         self.validate_hyperparams(
             dict(
+                learning_rate=learning_rate,
+                buffer_size=buffer_size,
+                learning_starts=learning_starts,
+                batch_size=batch_size,
+                tau=tau,
+                gamma=gamma,
+                train_freq=train_freq,
+                gradient_steps=gradient_steps,
+                target_update_interval=target_update_interval,
+                exploration_fraction=exploration_fraction,
+                exploration_initial_eps=exploration_initial_eps,
+                exploration_final_eps=exploration_final_eps,
+                max_grad_norm=max_grad_norm,
                 alpha=alpha,
                 beta=beta,
                 beta_final=beta_final,
                 priority_eps=priority_eps,
                 n_steps=n_steps,
-                gamma=gamma,
-                buffer_size=buffer_size,
-                batch_size=batch_size,
                 replay_buffer_class=replay_buffer_class,
                 replay_buffer_kwargs=replay_buffer_kwargs,
             )
@@ -179,20 +195,20 @@ class DDQNPrio(AtomicSaveMixin, DQN):
     def validate_hyperparams(params: dict[str, Any]) -> None:
         """Raise :class:`HyperparameterError` (a ``ValueError``) naming the first bad key and value.
 
-        Checks the PER settings (``alpha >= 0``, ``beta`` and ``beta_final`` in [0, 1],
-        ``priority_eps > 0``, ``n_steps >= 1``), ``gamma`` in [0, 1] and ``buffer_size >= batch_size``,
-        also inside ``replay_buffer_kwargs``. Called by ``__init__`` and, with the yaml file's
+        One table for the whole signature: SB3 ``DQN``'s settings (``Q_LEARNING_RULES``: e.g.
+        ``gradient_steps`` >= 1 or -1, epsilons in [0, 1], ``exploration_fraction`` in (0, 1],
+        ``target_update_interval`` >= 1, ``tau`` in [0, 1], ``max_grad_norm`` > 0, a positive
+        ``learning_rate`` or a schedule, ``train_freq``), the PER settings (``alpha`` and ``beta``,
+        ``beta_final`` in [0, 1], ``priority_eps > 0``, ``n_steps >= 1``, also inside
+        ``replay_buffer_kwargs``) and ``buffer_size >= batch_size``. Called by ``__init__`` and, with the yaml file's
         name added, by the RL Zoo bridge before anything is built.
         """
         validate_per_params(params)
-        check_params(
-            params,
-            {
-                "beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]"),
-                "batch_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
-                "buffer_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
-            },
-        )
+        # None: "the default" for the epsilons (1 and 0.05, or 0 with a noisy network)
+        given = {k: v for k, v in params.items() if not (v is None and k.startswith("exploration_") and k.endswith("_eps"))}
+        check_params(given, {**Q_LEARNING_RULES, "beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]")})
+        check_learning_rate(params)
+        check_train_freq(params)
         buffer_kwargs = params.get("replay_buffer_kwargs")
         if isinstance(buffer_kwargs, dict):
             try:

@@ -89,7 +89,7 @@ def _describe(exc: BaseException, manager: Any) -> str:
             f"registered wrappers: {_known_names('wrappers')}, or a dotted path such as "
             "stable_baselines3.common.atari_wrappers.AtariWrapper"
         )
-    if "not enough values to unpack" in text or text.startswith("Invalid value for"):
+    if "not enough values to unpack" in text or text.startswith(("Invalid value for", "could not convert string to float")):
         return f"invalid learning_rate or clip_range ({text}): expected a number or a schedule like lin_0.001"
     if isinstance(exc, AssertionError) and "collect one step" in text:
         return f"invalid hyperparameter train_freq: {text} (expected an integer >= 1)"

@@ -29,6 +29,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import env_backends, optimize
 from sb3_atari_ext.zoo.errors import TrialSelectionError, user_errors
@@ -67,6 +68,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
             self.vec_env_backend = "subproc" if self.vec_env_class is SubprocVecEnv else "dummy"
             self._check_trial_id()
+            if self.n_timesteps == 0 or self.n_timesteps < -1:  # RL Zoo would train the yaml's budget
+                raise HyperparameterError("n_timesteps", self.n_timesteps, "an integer >= 1", "the -n option")
             given = inspect.signature(super().__init__).bind(*args, **kwargs).arguments.get("config")
             if given is None:
                 found = default_config(self.algo, Path(self.config))
@@ -131,8 +134,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         return hyperparams, saved
 
     def _preprocess_hyperparams(self, hyperparams: dict[str, Any]) -> Any:
-        from sb3_atari_ext.common.validation import HyperparameterError
-
         self._select_vec_env(hyperparams)
         for key in ("env_wrapper", "vec_env_wrapper"):
             hyperparams.update(resolve_wrappers(hyperparams, key))
@@ -158,8 +159,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         from sb3_atari_ext.apex.envs import EnvFactory
 
         if self.normalize:
-            from sb3_atari_ext.common.validation import HyperparameterError
-
             expected = f"off for {self.algo} (each actor would keep its own statistics)"
             raise HyperparameterError("normalize", self.normalize, expected)
         self.env_factory = hyperparams["env_factory"] = EnvFactory(env_id=self.env_name.gym_id)
