@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from sb3_atari_ext.common.run_folder import FAILED_MARKER
+
 _RUN = re.compile(r"(?P<env>.+)_(?P<id>\d+)")
 RUNNING_WITHIN_S = 120.0  # a run whose files changed this recently, with no final model, is running
 
@@ -69,6 +71,8 @@ class Run:
     def status(self) -> str:
         if self.model.is_file():
             return "finished"
+        if (self.path / FAILED_MARKER).is_file():
+            return "failed"
         return "running" if time.time() - self.mtime < RUNNING_WITHIN_S else "stopped"
 
     def best_episode(self) -> float | None:

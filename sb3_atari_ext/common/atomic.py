@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import pathlib
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -60,6 +61,34 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp(\.[^.]+)?$")
+
+
+def remove_stale_temporaries(root: str | os.PathLike[str]) -> list[pathlib.Path]:
+    """Remove the temporary files of :func:`atomic_write` under ``root`` whose writing process no
+    longer runs (a run killed with SIGKILL mid-save leaves one, as big as a replay buffer: GBs on
+    Atari). Files of a live process are kept. Returns what was removed."""
+    removed = []
+    for candidate in pathlib.Path(root).rglob(".*.tmp*"):
+        match = _TEMPORARY.match(candidate.name)
+        if match is None or not candidate.is_file() or _process_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _fsync_dir(folder: pathlib.Path) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sb3_atari_ext.common.run_folder import mark_failed
+
 ENV_DEBUG = "SB3_ATARI_EXT_DEBUG"
 
 
@@ -115,9 +117,12 @@ def user_errors(manager: Any, started: Callable[[], bool] | None = None) -> Iter
     except Exception as exc:
         if _debug():
             raise
+        message = f"error: {describe(exc, manager)}"
         if save_path and (not started() if started is not None else not existed):
             remove_unstarted_run(Path(save_path))
-        raise SystemExit(f"error: {describe(exc, manager)}") from None
+        elif save_path and Path(save_path).is_dir() and not any(Path(save_path).glob("*.zip")):
+            mark_failed(Path(save_path), message)
+        raise SystemExit(message) from None
 
 
 def remove_unstarted_run(folder: Path) -> None:

@@ -236,6 +236,11 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     # -- the run --------------------------------------------------------------------------------
     def setup_experiment(self) -> Any:
+        from sb3_atari_ext.common.atomic import remove_stale_temporaries
+
+        # temporary files of runs killed mid-save (a replay buffer's is GBs): nothing will finish them
+        for stale in remove_stale_temporaries(Path(self.log_folder) / self.algo):
+            print(f"sb3_atari_ext: removed {stale}, left by a run killed while saving", file=sys.stderr)
         try:
             with user_errors(self):
                 return super().setup_experiment()

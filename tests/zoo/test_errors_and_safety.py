@@ -213,3 +213,14 @@ def test_monitor_line_cut_short_is_skipped_with_a_warning(cartpole_runs, tmp_pat
 def test_a_run_that_cannot_learn_says_so(tmp_path, params, expected):
     result = run([*TRAIN[:6], "-n", "300", "-f", "logs", "--eval-freq", "-1", "-params", *params], cwd=tmp_path)
     assert expected in result.stderr
+
+
+def test_a_run_that_fails_while_learning_is_marked_failed(tmp_path):
+    from sb3_atari_ext.analysis.runs import find_runs
+
+    params = ["-params", "learning_starts:50", "learning_rate:1e30", "train_freq:1"]
+    result = run(TRAIN + params, cwd=tmp_path, check=False)
+    assert result.returncode != 0 and result.stderr.strip().splitlines()[-1].startswith("error: ddqn_prio: the loss is nan")
+    (found,) = find_runs(tmp_path / "logs")
+    assert found.status == "failed"  # not "stopped": report and dashboard show it as failed
+    assert (found.path / "FAILED.txt").read_text().startswith("error: ddqn_prio: the loss is nan")
