@@ -29,7 +29,7 @@ URL = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:s
 
 def trial_params(n: int) -> list[dict]:
     """``n`` raw parameter sets of the ``ddqn_prio`` sampler (seeded)."""
-    from sb3_atari_ext.zoo.samplers import sample_ddqn_prio_params
+    from sb3_atari_ext.ddqn_prio.search import sample_ddqn_prio_params
 
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     params = []

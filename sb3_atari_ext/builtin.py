@@ -109,10 +109,14 @@ def register_hyperparams(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_samplers(register: Callable[..., None]) -> None:
-    from sb3_atari_ext.zoo import samplers
+    from sb3_atari_ext.a3c import search as a3c
+    from sb3_atari_ext.apex import search as apex
+    from sb3_atari_ext.ddqn_prio import search as ddqn_prio
+    from sb3_atari_ext.rainbow import search as rainbow
+    from sb3_atari_ext.split_q import search as split_q
 
-    register("ddqn_prio", samplers.sample_ddqn_prio_params, converter=samplers.convert_ddqn_prio_params)
-    register("split_q", samplers.sample_split_q_params, converter=samplers.convert_split_q_params)
-    register("a3c", samplers.sample_a3c_params, converter=samplers.convert_a3c_params)
-    register("apex_ddqn", samplers.sample_apex_ddqn_params, converter=samplers.convert_apex_ddqn_params)
-    register("rainbow", samplers.sample_rainbow_params, converter=samplers.convert_rainbow_params)
+    register("ddqn_prio", ddqn_prio.sample_ddqn_prio_params, converter=ddqn_prio.convert_ddqn_prio_params)
+    register("split_q", split_q.sample_split_q_params, converter=split_q.convert_split_q_params)
+    register("a3c", a3c.sample_a3c_params, converter=a3c.convert_a3c_params)
+    register("apex_ddqn", apex.sample_apex_ddqn_params, converter=apex.convert_apex_ddqn_params)
+    register("rainbow", rainbow.sample_rainbow_params, converter=rainbow.convert_rainbow_params)

@@ -347,7 +347,7 @@ class CommandError(Exception):
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions that mean a user mistake (bad value, missing file, unknown name, bad storage)."""
-    from sb3_atari_ext.zoo.optimize import StorageError
+    from sb3_atari_ext.common.storage import StorageError
 
     return (CommandError, ValueError, KeyError, FileNotFoundError, NotADirectoryError, ImportError, StorageError)
 

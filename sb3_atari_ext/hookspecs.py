@@ -28,6 +28,11 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
+class BackendUnavailable(RuntimeError):
+    """A vectorized-env backend (``register_vec_envs``) cannot build the requested env; the message
+    says why, and RL Zoo falls back to ``SubprocVecEnv``."""
+
+
 @hookspec
 def register_algorithms(register: Callable[..., None]) -> None:
     """Register RL algorithms: ``register(name, algorithm_class)``.
@@ -114,9 +119,10 @@ def register_vec_envs(register: Callable[..., None]) -> None:
 
     ``factory(env_id, n_envs, seed, frame_stack, env_wrapper, env_kwargs, monitor_dir)`` returns
     a ``VecEnv`` producing what RL Zoo's pipeline (``make_vec_env`` + ``env_wrapper`` +
-    ``VecFrameStack``) would, or raises ``sb3_atari_ext.wrappers.envpool.BackendUnavailable``
-    with the reason; RL Zoo then falls back to ``SubprocVecEnv`` and prints the reason. Users
-    pick a backend with ``rl_zoo3.train --vec-env <name>`` or ``vec_env: <name>`` in yaml.
+    ``VecFrameStack``) would, or raises :class:`BackendUnavailable` (defined in this module) with
+    the reason; RL Zoo then falls back to ``SubprocVecEnv`` and prints the reason. Users pick a
+    backend with ``vec_env: <name>`` in yaml, ``-params vec_env:'<name>'`` or
+    ``sb3-atari train --vec-env <name>``.
     """
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sb3_atari_ext.common.run_folder import FAILED_MARKER
+from sb3_atari_ext.common.run_folder import FAILED_MARKER, check_model_file
 
 _RUN = re.compile(r"(?P<env>.+)_(?P<id>\d+)")
 RUNNING_WITHIN_S = 120.0  # a run whose files changed this recently, with no final model, is running
@@ -244,18 +244,3 @@ def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:
     # as rl_zoo3.enjoy: no optimizer schedule is needed to act
     custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0}
     return algos[algo].load(path, custom_objects=custom_objects, **kwargs)
-
-
-def check_model_file(path: str | Path) -> None:
-    """Raise ``ValueError`` unless ``path`` is a complete SB3 model zip (not truncated or corrupt)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        reason = f"truncated or corrupt zip: {exc}"
-        raise ValueError(f"{path} is not a readable model ({reason}); was its save interrupted?") from None
-    if "data" not in names or broken is not None:
-        raise ValueError(f"{path} is not a complete SB3 model (missing 'data' or a corrupt member {broken!r})")

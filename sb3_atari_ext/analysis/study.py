@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.zoo.optimize import ATTR_PREFIX, StorageError, load_study
+from sb3_atari_ext.common.storage import ATTR_PREFIX, StorageError, load_study
 
 MIN_TRIALS_FOR_IMPORTANCES = 10
 

@@ -87,16 +87,3 @@ class EnvFactory:
             env = VecFrameStack(env, self.frame_stack)
         # the transpose SB3 applies to the learner's env: the actor's observations match its buffer
         return BaseAlgorithm._wrap_env(env, verbose=0, monitor_wrapper=False)
-
-    @classmethod
-    def from_zoo(cls, manager: Any) -> EnvFactory:
-        """The recipe of an ``rl_zoo3`` ``ExperimentManager`` (after it read the hyperparameters)."""
-        return cls(
-            env_id=manager.env_name.gym_id,
-            env_kwargs=dict(manager.env_kwargs or {}),
-            wrapper_class=manager.env_wrapper,
-            vec_env_wrapper=manager.vec_env_wrapper,
-            frame_stack=manager.frame_stack,
-            monitor_dir=manager.save_path,
-            monitor_kwargs=dict(manager.monitor_kwargs or {}),
-        )

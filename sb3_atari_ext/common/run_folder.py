@@ -14,3 +14,18 @@ def mark_failed(folder: Path, message: str) -> None:
     failed, so that ``report`` and the dashboard list it as failed, not as stopped."""
     with contextlib.suppress(OSError):
         (folder / FAILED_MARKER).write_text(message + "\n")
+
+
+def check_model_file(path: str | Path) -> None:
+    """Raise ``ValueError`` unless ``path`` is a complete SB3 model zip (not truncated or corrupt)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        reason = f"truncated or corrupt zip: {exc}"
+        raise ValueError(f"{path} is not a readable model ({reason}); was its save interrupted?") from None
+    if "data" not in names or broken is not None:
+        raise ValueError(f"{path} is not a complete SB3 model (missing 'data' or a corrupt member {broken!r})")

@@ -86,7 +86,8 @@ class LogsData:
     def studies(self) -> list[dict[str, Any]]:
         import optuna
 
-        from sb3_atari_ext.zoo.optimize import StorageError, open_storage, redact
+        from sb3_atari_ext.common.redact import redact
+        from sb3_atari_ext.common.storage import StorageError, open_storage
 
         out = []
         for storage_id, url in self.storages().items():
@@ -117,7 +118,7 @@ class LogsData:
         """
         import optuna
 
-        from sb3_atari_ext.zoo.optimize import open_storage
+        from sb3_atari_ext.common.storage import open_storage
 
         url = self.storages()[storage_id]
         study = optuna.load_study(study_name=name, storage=open_storage(url))

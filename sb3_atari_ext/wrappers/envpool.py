@@ -40,6 +40,8 @@ import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from sb3_atari_ext.hookspecs import BackendUnavailable
+
 ATARI_WRAPPER = "stable_baselines3.common.atari_wrappers.AtariWrapper"
 _V4 = re.compile(r"([A-Za-z0-9]+)NoFrameskip-v4")
 # AtariWrapper's keyword arguments and their defaults (SB3 2.x)
@@ -51,10 +53,6 @@ ATARI_DEFAULTS = {
     "clip_reward": True,
     "action_repeat_probability": 0.0,
 }
-
-
-class BackendUnavailable(RuntimeError):
-    """This vectorized-env backend cannot build the requested env (the message says why)."""
 
 
 def envpool_task_id(env_id: str) -> str:

@@ -51,7 +51,7 @@ def _known_names(kind: str | None = None) -> str:
 def describe(exc: BaseException, manager: Any) -> str:
     """The one-line message for ``exc`` raised while RL Zoo set up or started a run, with any
     URL in it masked (RL Zoo's own messages quote ``--storage`` as given)."""
-    from sb3_atari_ext.zoo.redact import redact_text
+    from sb3_atari_ext.common.redact import redact_text
 
     return redact_text(_describe(exc, manager))
 
@@ -62,8 +62,8 @@ def _describe(exc: BaseException, manager: Any) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     algo = getattr(manager, "algo", "?")
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
+    from sb3_atari_ext.common.storage import StorageError
     from sb3_atari_ext.common.validation import MissingExtraError
-    from sb3_atari_ext.zoo.optimize import StorageError
 
     if isinstance(exc, (MissingExtraError, StorageError, TrialSelectionError)):
         return text

@@ -29,12 +29,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sb3_atari_ext.common.redact import redact_arg
 from sb3_atari_ext.common.validation import HyperparameterError
+from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import env_backends, optimize
 from sb3_atari_ext.zoo.errors import TrialSelectionError, user_errors
 from sb3_atari_ext.zoo.names import resolve_wrappers
-from sb3_atari_ext.zoo.redact import redact_arg
 from sb3_atari_ext.zoo.yaml_merge import default_config
 
 # ``sys.modules`` lookup: this module is imported while ``rl_zoo3.exp_manager`` finishes executing
@@ -201,14 +202,16 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False) -> Any:
         from stable_baselines3.common.vec_env import SubprocVecEnv
 
-        from sb3_atari_ext.wrappers.envpool import BackendUnavailable
-
         if self.trial_n_envs and no_log and not eval_env:
             n_envs = self.trial_n_envs
         if self.env_factory is not None and not eval_env:
-            from sb3_atari_ext.apex.envs import EnvFactory
-
-            vars(self.env_factory).update(vars(EnvFactory.from_zoo(self)))
+            # the recipe of this run's training env, as RL Zoo builds it (the bridge reads RL Zoo;
+            # the algorithm only gets the recipe)
+            self.env_factory.env_kwargs = dict(self.env_kwargs or {})
+            self.env_factory.wrapper_class = self.env_wrapper
+            self.env_factory.vec_env_wrapper = self.vec_env_wrapper
+            self.env_factory.frame_stack = self.frame_stack
+            self.env_factory.monitor_kwargs = dict(self.monitor_kwargs or {})
             self.env_factory.monitor_dir = None if no_log else self.save_path
         backend = self.vec_env_backend
         if backend in env_backends.BUILTIN_VEC_ENVS:
@@ -250,7 +253,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 self.merged_config = None
 
     def learn(self, model: Any) -> None:
-        from sb3_atari_ext.analysis.metrics import MetricsCallback
+        from sb3_atari_ext.common.metrics import MetricsCallback
         from sb3_atari_ext.common.signals import StopTrainingOnSignal
 
         stopper = StopTrainingOnSignal(verbose=1)

@@ -88,7 +88,7 @@ def checked_model_path(original: Any) -> Any:
 
     @functools.wraps(original)
     def get_model_path(*args: Any, **kwargs: Any) -> Any:
-        from sb3_atari_ext.analysis.runs import check_model_file
+        from sb3_atari_ext.common.run_folder import check_model_file
         from sb3_atari_ext.zoo.errors import fail
 
         result = original(*args, **kwargs)

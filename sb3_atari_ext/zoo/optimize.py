@@ -27,128 +27,17 @@ import contextlib
 import contextvars
 import functools
 import os
-import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.zoo.redact import redact
+from sb3_atari_ext.common.redact import redact
+from sb3_atari_ext.common.storage import ATTR_PREFIX, StorageError, load_study, open_storage, retry_callback
 
-ENV_HEARTBEAT = "SB3_ATARI_EXT_HEARTBEAT"
-ENV_GRACE = "SB3_ATARI_EXT_GRACE"
-ENV_RETRIES = "SB3_ATARI_EXT_RETRIES"
-ATTR_PREFIX = "sb3_atari_ext."
+__all__ = ["ATTR_PREFIX", "CURRENT", "StorageError", "load_study", "open_storage", "redact", "retry_callback"]
 
-_STALE_CALLBACK_ARG = ""  # the RDBStorage argument of this Optuna version (renamed in 4.9)
 #: The experiment manager whose trial is running (set by its ``objective``; samplers read it).
 CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("sb3_atari_ext_manager", default=None)
-
-
-class StorageError(RuntimeError):
-    """The Optuna storage cannot be opened (bad URL, missing driver, unreachable database)."""
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise StorageError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise StorageError(f"{name} must be > 0, got {raw!r}")
-    return value
-
-
-def open_storage(storage: str, create: bool = True) -> Any:
-    """An Optuna storage for ``storage``: a journal file (``*.log``) or a database URL.
-
-    Database storages get the heartbeat, grace period and retry callback described above.
-    ``create=False`` refuses a journal file that does not exist yet (readers such as
-    ``sb3-atari study`` must not create one).
-
-    :raises StorageError: with the reason, the password masked
-    """
-
-    if storage.endswith(".log") and "://" not in storage:
-        return _open_journal(storage, create=create)
-    if "://" not in storage:
-        raise StorageError(
-            f"--storage {storage!r} is neither a journal file (ending in .log) nor a database URL "
-            "(sqlite:///study.db, postgresql+psycopg://user:password@host:5432/db)"
-        )
-    global _STALE_CALLBACK_ARG
-    _STALE_CALLBACK_ARG = _STALE_CALLBACK_ARG or _stale_callback_arg()
-    heartbeat = _env_float(ENV_HEARTBEAT, 60.0)
-    grace = _env_float(ENV_GRACE, 2 * heartbeat)
-    retries = int(_env_float(ENV_RETRIES, 3))
-    engine_kwargs: dict[str, Any] = {}
-    if storage.startswith("postgresql"):
-        engine_kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-    for attempt in range(5):
-        try:
-            from sb3_atari_ext.zoo.redacted_storage import RedactedRDBStorage
-
-            return RedactedRDBStorage(
-                storage,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=int(max(1, heartbeat)),
-                grace_period=int(max(1, grace)),
-                **{_STALE_CALLBACK_ARG: retry_callback(retries)},
-            )
-        except Exception as exc:  # noqa: BLE001 - sqlalchemy/driver errors of every kind
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            # Workers starting together on a new database race to create Optuna's tables; the
-            # loser sees a unique-constraint error and simply retries (the tables now exist).
-            if attempt < 4 and ("UniqueViolation" in reason or "already exists" in reason):
-                time.sleep(0.2 + random.random())
-                continue
-            raise StorageError(f"cannot open the Optuna storage {redact(storage)}: {reason}") from None
-    raise AssertionError("unreachable")
-
-
-def _open_journal(path: str, create: bool) -> Any:
-    """A journal storage; a folder, a missing file (unless ``create``) or a corrupt journal is a
-    :class:`StorageError` naming the file."""
-    import optuna
-    from optuna.storages.journal import JournalFileBackend
-
-    if os.path.isdir(path):
-        raise StorageError(f"the Optuna journal {path} is a folder; give a file path ending in .log")
-    if not create and not os.path.isfile(path):
-        raise StorageError(f"no Optuna journal at {path}")
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        storage = optuna.storages.JournalStorage(JournalFileBackend(path))
-        storage.get_all_studies()  # replays the journal now: a corrupt one fails here, naming the file
-        return storage
-    except (ValueError, OSError, AssertionError, KeyError) as exc:  # json.JSONDecodeError is a ValueError
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StorageError(f"cannot read the Optuna journal {path} ({reason}): is it a journal written by Optuna?") from None
-
-
-def _stale_callback_arg() -> str:
-    import inspect
-
-    import optuna
-
-    parameters = inspect.signature(optuna.storages.RDBStorage.__init__).parameters
-    return "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in parameters else "failed_trial_callback"
-
-
-def retry_callback(max_retry: int) -> Any:
-    """Optuna's callback that re-queues a trial whose worker stopped sending heartbeats."""
-    import warnings
-
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # Optuna >= 4.9
-            return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
-        return optuna.storages.RetryFailedTrialCallback(max_retry=max_retry)
 
 
 def _study_attrs(manager: Any) -> dict[str, Any]:
@@ -163,20 +52,6 @@ def _study_attrs(manager: Any) -> dict[str, Any]:
             value = str(value)
         base[key] = value
     return {"algo": manager.algo, "env": manager.env_name.gym_id, "hyperparams": base}
-
-
-def load_study(storage: str, study_name: str) -> Any:
-    """Study ``study_name`` of an existing storage (journal or URL); a missing storage or study is a
-    :class:`StorageError` naming the studies that are there (URLs masked)."""
-    import optuna
-
-    opened = open_storage(storage, create=False)
-    try:
-        return optuna.load_study(study_name=study_name, storage=opened)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
-        known = ", ".join(names) or "none"
-        raise StorageError(f"no study named {study_name!r} in {redact(storage)}; studies there: {known}") from None
 
 
 @contextlib.contextmanager
@@ -238,7 +113,7 @@ def with_trial_metrics(manager: Any, trial: Any) -> list[Any]:
     ``metrics.yml`` in ``trial_<n>/``."""
     path = os.path.join(manager.optimization_log_path or manager.log_path, f"trial_{trial.number}")
     interval = max(1, int(manager.n_timesteps) // 20)
-    spec = {"sb3_atari_ext.analysis.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
+    spec = {"sb3_atari_ext.common.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
     callbacks = manager.specified_callbacks
     specified = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
     return [*specified, spec]

@@ -1,258 +1,31 @@
-"""Optuna samplers for our algorithms, in RL Zoo's ``HYPERPARAMS_SAMPLER`` format.
+"""Moved beside their algorithms (``ddqn_prio/search.py``, ``split_q/search.py``, ``a3c/search.py``,
+``apex/search.py``, ``rainbow/search.py``); these names stay for one release for plugins that import them."""
 
-A sampler is ``sampler(trial, n_actions, n_envs, additional_args) -> hyperparams``; a converter
-turns a finished trial's raw ``params`` into the same hyperparameters (RL Zoo uses it to train
-again from a study with ``--storage ... --trial-id``). This module imports no RL Zoo code, so a
-plugin's samplers can be collected while ``rl_zoo3`` itself is still importing.
-"""
+import warnings
 
-from __future__ import annotations
+from sb3_atari_ext.a3c.search import convert_a3c_params, sample_a3c_params
+from sb3_atari_ext.apex.search import convert_apex_ddqn_params, sample_apex_ddqn_params
+from sb3_atari_ext.ddqn_prio.search import NET_ARCHS, convert_ddqn_prio_params, sample_ddqn_prio_params
+from sb3_atari_ext.rainbow.search import convert_rainbow_params, sample_rainbow_params
+from sb3_atari_ext.split_q.search import convert_split_q_params, sample_split_q_params
 
-from collections.abc import Callable
-from typing import Any
+warnings.warn(
+    "sb3_atari_ext.zoo.samplers moved beside the algorithms (e.g. sb3_atari_ext.ddqn_prio.search); "
+    "the old module goes in the next release",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
-NET_ARCHS = {"small": [64, 64], "medium": [256, 256], "big": [512]}
-IMAGE_NETWORKS = ("cnn", "noisy_cnn", "transformer", "lstm")
-
-
-def _is_image_policy(additional_args: dict[str, Any]) -> bool:
-    """The RL Zoo bridge passes the yaml's policy name; image networks only make sense for Cnn* policies."""
-    return "Cnn" in str(additional_args.get("policy", ""))
-
-
-def _sample_network(trial: Any, noisy: bool = True) -> dict[str, Any]:
-    """Raw parameters of the image network: Nature CNN, noisy CNN head, Transformer or LSTM extractor."""
-    choices = IMAGE_NETWORKS if noisy else tuple(n for n in IMAGE_NETWORKS if n != "noisy_cnn")
-    network = trial.suggest_categorical("network", list(choices))
-    params: dict[str, Any] = {"network": network}
-    if network == "noisy_cnn":
-        params["noisy_sigma"] = trial.suggest_float("noisy_sigma", 0.1, 1.0, log=True)
-    elif network == "transformer":
-        params["transformer_layers"] = trial.suggest_int("transformer_layers", 1, 3)
-        params["transformer_heads"] = trial.suggest_categorical("transformer_heads", [2, 4, 8])
-        params["transformer_width"] = trial.suggest_categorical("transformer_width", [64, 128, 256])
-    elif network == "lstm":
-        params["lstm_hidden_size"] = trial.suggest_categorical("lstm_hidden_size", [128, 256, 512])
-    return params
-
-
-def _network_kwargs(params: dict[str, Any]) -> dict[str, Any]:
-    """Pop the network's raw parameters from ``params``; return the policy kwargs they mean."""
-    network = params.pop("network", None)
-    if network == "noisy_cnn":
-        return {"noisy": True, "noisy_sigma": params.pop("noisy_sigma")}
-    if network == "transformer":
-        from sb3_atari_ext.torch_layers import TransformerExtractor
-
-        layers, heads, width = (params.pop(f"transformer_{k}") for k in ("layers", "heads", "width"))
-        return {
-            "features_extractor_class": TransformerExtractor,
-            "features_extractor_kwargs": {"n_layers": layers, "n_heads": heads, "d_model": width},
-        }
-    if network == "lstm":
-        from sb3_atari_ext.torch_layers import LstmExtractor
-
-        return {
-            "features_extractor_class": LstmExtractor,
-            "features_extractor_kwargs": {"hidden_size": params.pop("lstm_hidden_size")},
-        }
-    return {}
-
-
-def convert_ddqn_prio_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Raw ``ddqn_prio`` trial parameters -> ``DDQNPrio`` keyword arguments."""
-    params = dict(params)
-    hyperparams: dict[str, Any] = {
-        "gamma": 1 - params.pop("one_minus_gamma"),
-        "batch_size": 2 ** params.pop("batch_size_pow"),
-    }
-    if "buffer_size_pow" in params:
-        hyperparams["buffer_size"] = 2 ** params.pop("buffer_size_pow")
-    net_arch = NET_ARCHS[params.pop("net_arch", "small")]
-    dueling = params.pop("dueling", False)
-    hyperparams["policy_kwargs"] = dict(net_arch=net_arch, dueling=dueling, **_network_kwargs(params))
-    hyperparams.update(params)
-    if "train_freq" in hyperparams:
-        # Keep the update-to-data ratio at 1 (RL Zoo's DQN convention)
-        hyperparams["gradient_steps"] = hyperparams["train_freq"]
-    return hyperparams
-
-
-def _sample_q_learning(trial: Any, train_freq: bool = True, exploration: bool = True) -> dict[str, Any]:
-    """The search space shared by ``ddqn_prio``, ``split_q`` and ``apex_ddqn`` (raw trial parameters)."""
-    return {
-        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
-        "batch_size_pow": trial.suggest_int("batch_size_pow", 5, 8),
-        "buffer_size_pow": trial.suggest_int("buffer_size_pow", 13, 18),
-        **({"train_freq": trial.suggest_int("train_freq", 1, 10)} if train_freq else {}),
-        "target_update_interval": trial.suggest_int("target_update_interval", 1, 20000, log=True),
-        **(
-            {
-                "exploration_fraction": trial.suggest_float("exploration_fraction", 0.0, 0.5),
-                "exploration_final_eps": trial.suggest_float("exploration_final_eps", 0.0, 0.2),
-            }
-            if exploration
-            else {}
-        ),
-        "alpha": trial.suggest_float("alpha", 0.2, 1.0),
-        "beta": trial.suggest_float("beta", 0.2, 1.0),
-        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
-    }
-
-
-def sample_ddqn_prio_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``ddqn_prio``.
-
-    - ``one_minus_gamma``: [1e-4, 0.03] log; ``learning_rate``: [1e-5, 2e-3] log
-    - ``batch_size``: 2^[5, 8]; ``buffer_size``: 2^[13, 18] (8k..262k); ``train_freq``: [1, 10];
-      ``target_update_interval``: [1, 20000] log
-    - ``exploration_fraction``: [0, 0.5]; ``exploration_final_eps``: [0, 0.2]
-    - PER: ``alpha`` [0.2, 1.0], ``beta`` (beta0, annealed to 1) [0.2, 1.0]; ``n_steps`` {1, 3, 5}
-    - head: ``net_arch`` {small: 64-64, medium: 256-256, big: 512}; ``dueling`` {False, True}
-    - image policies only (``Cnn*``): ``network`` {cnn: Nature CNN, noisy_cnn: noisy head with
-      ``noisy_sigma`` [0.1, 1.0] log, transformer: ``transformer_layers`` [1, 3],
-      ``transformer_heads`` {2, 4, 8}, ``transformer_width`` {64, 128, 256}, lstm:
-      ``lstm_hidden_size`` {128, 256, 512}}
-    """
-    return _sample_prioritized(trial, additional_args, convert_ddqn_prio_params)
-
-
-def _sample_prioritized(
-    trial: Any, additional_args: dict[str, Any], convert: Callable[[dict[str, Any]], dict[str, Any]], **q_learning: bool
-) -> dict[str, Any]:
-    """The ``ddqn_prio`` family's space (Q-learning + n-step + dueling + image networks), converted."""
-    params = {
-        **_sample_q_learning(trial, **q_learning),
-        "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
-        "dueling": trial.suggest_categorical("dueling", [False, True]),
-    }
-    if _is_image_policy(additional_args):
-        params.update(_sample_network(trial))
-    hyperparams = convert(params)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    trial.set_user_attr("batch_size", hyperparams["batch_size"])
-    return hyperparams
-
-
-def convert_apex_ddqn_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Raw ``apex_ddqn`` trial parameters -> ``ApexDDQN`` keyword arguments: ``ddqn_prio``'s, with
-    ``max_replay_ratio`` = ``batch_size`` (one sample per inserted transition, the update-to-data
-    ratio of the ``ddqn_prio`` search) in place of ``train_freq``/``gradient_steps``."""
-    hyperparams = convert_ddqn_prio_params({k: v for k, v in params.items() if k not in ("train_freq", "gradient_steps")})
-    hyperparams["max_replay_ratio"] = float(hyperparams["batch_size"])
-    return hyperparams
-
-
-def sample_apex_ddqn_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``apex_ddqn``: ``ddqn_prio``'s learner settings without ``train_freq`` (the
-    learner is paced by ``max_replay_ratio`` = ``batch_size``) and without the epsilon schedule
-    (actors have Ape-X's fixed epsilons); ``n_actors`` stays the user's choice."""
-    return _sample_prioritized(trial, additional_args, convert_apex_ddqn_params, train_freq=False, exploration=False)
-
-
-def convert_split_q_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Raw ``split_q`` trial parameters -> ``SplitQ`` keyword arguments."""
-    params = dict(params)
-    streams = {
-        key: params.pop(key) for key in ("reward_weight", "punish_weight", "reward_memory", "punish_memory", "bootstrap")
-    }
-    params.pop("n_steps", None)
-    hyperparams = convert_ddqn_prio_params({**params, "n_steps": 1})
-    hyperparams["policy_kwargs"].pop("dueling")
-    hyperparams.update(streams)
-    return hyperparams
-
-
-def sample_split_q_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``split_q``: that of ``ddqn_prio`` (one-step, no dueling, no noisy head) plus the streams.
-
-    - ``reward_weight``, ``punish_weight``: [0.1, 100] log (the range explored by Lin et al.)
-    - ``reward_memory``, ``punish_memory``: [0.1, 1.0]
-    - ``bootstrap``: {per_stream, joint}
-    - image policies only: ``network`` {cnn, transformer, lstm} as for ``ddqn_prio``
-    """
-    params = {
-        **(_sample_network(trial, noisy=False) if _is_image_policy(additional_args) else {}),
-        **_sample_q_learning(trial),
-        "reward_weight": trial.suggest_float("reward_weight", 0.1, 100.0, log=True),
-        "punish_weight": trial.suggest_float("punish_weight", 0.1, 100.0, log=True),
-        "reward_memory": trial.suggest_float("reward_memory", 0.1, 1.0),
-        "punish_memory": trial.suggest_float("punish_memory", 0.1, 1.0),
-        "bootstrap": trial.suggest_categorical("bootstrap", ["per_stream", "joint"]),
-    }
-    hyperparams = convert_split_q_params(params)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    return hyperparams
-
-
-def convert_a3c_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Raw ``a3c`` trial parameters -> ``A3C`` keyword arguments."""
-    params = dict(params)
-    hyperparams: dict[str, Any] = {
-        "gamma": 1 - params.pop("one_minus_gamma"),
-        "n_steps": 2 ** params.pop("n_steps_pow"),
-        "policy_kwargs": {"lstm_hidden_size": params.pop("lstm_hidden_size")},
-    }
-    if "n_envs_pow" in params:
-        hyperparams["n_envs"] = 2 ** params.pop("n_envs_pow")
-    hyperparams.update(params)
-    return hyperparams
-
-
-def sample_a3c_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``a3c``.
-
-    - ``n_steps`` (t_max): 2^[2, 6] = 4..64; ``one_minus_gamma``: [1e-4, 0.03] log
-    - ``learning_rate``: [1e-4, 1e-2] log (the A3C paper's LogUniform range)
-    - ``ent_coef``: [1e-4, 0.05] log; ``vf_coef``: [0.1, 1.0]; ``gae_lambda``: [0.9, 1.0]
-    - ``max_grad_norm``: [0.5, 40] log; ``lstm_hidden_size``: {64, 128, 256, 512}
-    - ``n_envs``: 2^[2, 5] = 4..32 (under RL Zoo the bridge builds that many envs for the trial)
-    """
-    params: dict[str, Any] = {
-        "n_steps_pow": trial.suggest_int("n_steps_pow", 2, 6),
-        "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.03, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-4, 1e-2, log=True),
-        "ent_coef": trial.suggest_float("ent_coef", 1e-4, 0.05, log=True),
-        "vf_coef": trial.suggest_float("vf_coef", 0.1, 1.0),
-        "gae_lambda": trial.suggest_float("gae_lambda", 0.9, 1.0),
-        "max_grad_norm": trial.suggest_float("max_grad_norm", 0.5, 40.0, log=True),
-        "lstm_hidden_size": trial.suggest_categorical("lstm_hidden_size", [64, 128, 256, 512]),
-        "n_envs_pow": trial.suggest_int("n_envs_pow", 2, 5),
-    }
-    hyperparams = convert_a3c_params(params)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    trial.set_user_attr("n_steps", hyperparams["n_steps"])
-    return hyperparams
-
-
-def convert_rainbow_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Raw ``rainbow`` trial parameters -> ``Rainbow`` keyword arguments (dueling and noisy nets
-    always on, as in Rainbow; the support symmetric around 0)."""
-    params = dict(params)
-    support = {"n_atoms": params.pop("n_atoms"), "v_max": params.pop("v_max")}
-    sigma = params.pop("noisy_sigma")
-    hyperparams = convert_ddqn_prio_params({**params, "dueling": True})
-    hyperparams["policy_kwargs"].update(noisy=True, noisy_sigma=sigma)
-    hyperparams.update(n_atoms=support["n_atoms"], v_min=-support["v_max"], v_max=support["v_max"])
-    return hyperparams
-
-
-def sample_rainbow_params(trial: Any, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
-    """Search space of ``rainbow``: ``ddqn_prio``'s Q-learning and PER settings without the epsilon
-    schedule (noisy nets explore), plus
-
-    - ``n_steps`` {1, 3, 5}; ``noisy_sigma`` [0.1, 1.0] log
-    - the support: ``n_atoms`` {21, 51, 101}, ``v_max`` {10, 100} (``v_min = -v_max``)
-    """
-    params = {
-        **_sample_q_learning(trial, exploration=False),
-        "n_steps": trial.suggest_categorical("n_steps", [1, 3, 5]),
-        "noisy_sigma": trial.suggest_float("noisy_sigma", 0.1, 1.0, log=True),
-        "n_atoms": trial.suggest_categorical("n_atoms", [21, 51, 101]),
-        "v_max": trial.suggest_categorical("v_max", [10.0, 100.0]),
-    }
-    hyperparams = convert_rainbow_params(params)
-    trial.set_user_attr("gamma", hyperparams["gamma"])
-    trial.set_user_attr("batch_size", hyperparams["batch_size"])
-    return hyperparams
+__all__ = [
+    "NET_ARCHS",
+    "convert_a3c_params",
+    "convert_apex_ddqn_params",
+    "convert_ddqn_prio_params",
+    "convert_rainbow_params",
+    "convert_split_q_params",
+    "sample_a3c_params",
+    "sample_apex_ddqn_params",
+    "sample_ddqn_prio_params",
+    "sample_rainbow_params",
+    "sample_split_q_params",
+]

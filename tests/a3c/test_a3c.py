@@ -14,9 +14,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecTran
 
 from sb3_atari_ext import A3C
 from sb3_atari_ext.a3c.a3c import lstm_step
+from sb3_atari_ext.a3c.search import sample_a3c_params
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.torch_layers import SmallCNN, TransformerExtractor
-from sb3_atari_ext.zoo.samplers import sample_a3c_params
 from tests.envs import Counter
 
 SMALL = dict(lstm_hidden_size=16, net_arch=dict(pi=[16], vf=[16]))

@@ -201,7 +201,7 @@ def test_study_command_errors_are_clear(tmp_path):
 
 def test_metrics_file_is_complete_after_each_record(tmp_path):
     from sb3_atari_ext import DDQNPrio
-    from sb3_atari_ext.analysis.metrics import MetricsCallback
+    from sb3_atari_ext.common.metrics import MetricsCallback
 
     model = DDQNPrio("MlpPolicy", "CartPole-v1", learning_starts=50, buffer_size=1000, seed=0)
     callback = MetricsCallback(str(tmp_path), interval=100)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from sb3_atari_ext.zoo.redact import redact
+from sb3_atari_ext.common.redact import redact
 
 
 @pytest.mark.parametrize(

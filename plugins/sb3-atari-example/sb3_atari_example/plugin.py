@@ -26,6 +26,6 @@ def register_hyperparams(register):
 
 @hookimpl
 def register_samplers(register):
-    from sb3_atari_ext.zoo.samplers import convert_ddqn_prio_params, sample_ddqn_prio_params
+    from sb3_atari_ext.ddqn_prio.search import convert_ddqn_prio_params, sample_ddqn_prio_params
 
     register("ddqn_nstep3", sample_ddqn_prio_params, converter=convert_ddqn_prio_params)
