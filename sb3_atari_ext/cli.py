@@ -175,8 +175,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from sb3_atari_ext.analysis.report import write_report
 
+    if args.gif_frames < 0:
+        raise CommandError(f"--gif-frames {args.gif_frames}: expected 0 (no GIF) or more frames")
+    if args.out is None:
+        args.out = str(Path(args.folder).resolve().parent / "report")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CommandError(f"--out {args.out} is a file; give a folder for the report")
     written = write_report(args.folder, args.out, gif_frames=args.gif_frames)
     print(
         f"wrote {len(written['images'])} plots{' and gameplay.gif' if written.get('gif_frames') else ''}"
@@ -220,6 +228,11 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from sb3_atari_ext.benchmark import BenchmarkRunner, build_grid, check_grid
 
     args.interrupted = "finished runs are kept, run the same command again to train the rest"
+    counts = {"--workers": args.workers, "--eval-episodes": args.eval_episodes, "--seeds": args.seeds,
+              "-n": args.n_timesteps, "--eval-freq": args.eval_freq, "--random-episodes": args.random_episodes}  # fmt: skip
+    for option, value in counts.items():
+        if value is not None and value < 1:
+            raise CommandError(f"{option} {value}: expected an integer >= 1")
     grid = build_grid(
         args.grid,
         algos=args.algos,
@@ -246,7 +259,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         workers = args.workers or os.cpu_count() or 1
         counts = BenchmarkRunner(grid, args.log_folder, args.out, workers=workers, progress=not args.no_progress).run()
         print(f"runs: {counts['finished']} trained, {counts['skipped']} already finished, {counts['failed']} failed")
-    summary = write_report(grid, args.out)
+    summary = write_report(grid, args.out, random_episodes=args.random_episodes)
     for name, entry in summary["algorithms"].items():
         if "iqm" in entry:
             low, high = entry["iqm_ci"]
@@ -255,10 +268,32 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Shows ``(default: X)`` after an option's help when it has a meaningful default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        meaningful = not (default is None or default is False or default == [] or default == argparse.SUPPRESS)
+        if meaningful and "default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="sb3-atari", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="sb3-atari", description="The command line of sb3-atari-ext: plugins, evaluation, reports, dashboard, benchmarks."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    class _Sub:  # every sub-command: its help as its description, defaults shown in --help
+        @staticmethod
+        def add_parser(name: str, help: str, **kwargs) -> argparse.ArgumentParser:
+            kwargs.setdefault("formatter_class", _DefaultsFormatter)
+            return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kwargs)
+
+    sub = _Sub()
     plugins = sub.add_parser("plugins", help="list installed plugins and what they register")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     maps = sub.add_parser("feature-maps", help="PNG images of a trained model's conv feature maps and attention")
@@ -266,42 +301,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     maps.add_argument("--env", required=True, help="Atari env id, e.g. SpaceInvadersNoFrameskip-v4")
     maps.add_argument("--out", default=None,
                       help="output folder (default: feature_maps/ next to the model, where the dashboard shows them)")
-    maps.add_argument("--algo", default="ddqn_prio", help="algorithm of the model (default: ddqn_prio)")
+    maps.add_argument("--algo", default="ddqn_prio", help="algorithm of the model")
     maps.add_argument("--steps", type=int, default=4, help="steps to play (one set of images per step)")
-    maps.add_argument("--seed", type=int, default=0)
+    maps.add_argument("--seed", type=int, default=0, help="seed of the env")
     switch = sub.add_parser("switch", help="play and evaluate two models with a switch condition (A, then B)")
     switch.add_argument("--models", nargs=2, required=True, metavar=("A", "B"), help="saved models (.zip)")
     switch.add_argument("--env", required=True, help="Atari env id")
     switch.add_argument("--condition", required=True, help="registered switch condition, e.g. lives_below")
-    switch.add_argument("--condition-kwarg", action="append", default=[], metavar="KEY=VALUE")
-    switch.add_argument("--algo", default="ddqn_prio", help="algorithm of both models (default: ddqn_prio)")
-    switch.add_argument("--episodes", type=int, default=1)
-    switch.add_argument("--seed", type=int, default=0)
+    switch.add_argument("--condition-kwarg", action="append", default=[], metavar="KEY=VALUE",
+                        help="an argument of the condition, e.g. lives=2 (repeatable)")
+    switch.add_argument("--algo", default="ddqn_prio", help="algorithm of both models")
+    switch.add_argument("--episodes", type=int, default=1, help="episodes to play")
+    switch.add_argument("--seed", type=int, default=0, help="seed of the env")
     study = sub.add_parser("study", help="best trial of an Optuna study as an RL Zoo yaml, importances, history plot")
     study.add_argument("--storage", required=True, help="journal file (logs/<algo>/optuna.log) or database URL")
-    study.add_argument("--study-name", required=True)
+    study.add_argument("--study-name", required=True, help="the study's name (rl_zoo3.train --study-name)")
     study.add_argument("--out", default=None, help="yaml to write (default: <study name>.yml)")
     study.add_argument("--plot", default=None, help="PNG to write (default: the yaml's name with .png)")
     ev = sub.add_parser("evaluate", help="trained agent vs uniform-random agent on the same seeds, human-normalized score")
-    ev.add_argument("--algo", required=True)
-    ev.add_argument("--env", required=True)
-    ev.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder (default: logs)")
-    ev.add_argument("--exp-id", type=int, default=0, help="run id (default: the latest)")
-    ev.add_argument("--episodes", type=int, default=10)
+    ev.add_argument("--algo", required=True, help="algorithm of the run, e.g. ddqn_prio")
+    ev.add_argument("--env", required=True, help="env id of the run, e.g. SpaceInvadersNoFrameskip-v4")
+    ev.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder")
+    ev.add_argument("--exp-id", type=int, default=0, help="run id (0: the latest)")
+    ev.add_argument("--episodes", type=int, default=10, help="episodes per agent")
     ev.add_argument("--seed", type=int, default=0, help="episode i uses seed + i, for both agents")
     ev.add_argument("--deterministic", action="store_true", help="greedy actions for the trained agent")
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     rep = sub.add_parser("report", help="PNG plots of all runs, a gameplay GIF and index.html")
-    rep.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder (default: logs)")
-    rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("-f", "--folder", default="logs", help="RL Zoo log folder")
+    rep.add_argument("--out", default=None, help="output folder (default: report/ beside the log folder)")
     rep.add_argument("--gif-frames", type=int, default=300, help="frames of the gameplay GIF (0: none)")
     dash = sub.add_parser("dashboard", help="the Dash dashboard over a logs folder (read-only)")
-    dash.add_argument("--logs", default="logs")
-    dash.add_argument("--port", type=int, default=5000)
-    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    dash.add_argument("--logs", default="logs", help="RL Zoo log folder to show")
+    dash.add_argument("--port", type=int, default=5000, help="TCP port to listen on")
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this machine only)")
     dash.add_argument("--storage", default=None, help="an Optuna storage URL to show besides logs/*/optuna.log")
     dash.add_argument("--allow-host", action="append", default=[], metavar="NAME",
-                      help="also accept this Host header name (default: localhost names and the bound address)")
+                      help="also accept this Host header name (localhost names and the bound address always are)")
     bench = sub.add_parser("benchmark", help="train a grid of variants x envs x seeds through RL Zoo and compare them")
     bench.add_argument("--algos", nargs="+", metavar="NAME", help="algorithms, or variants defined in --grid/--variant")
     bench.add_argument("--variant", action="append", default=[], metavar="'NAME=ALGO KEY:VALUE ...'",
@@ -311,15 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("-n", "--n-timesteps", type=int, default=None, help="agent steps per run (default: 500000)")
     bench.add_argument("--grid", default=None, help="grid yaml (budget, seeds, envs, variants, references)")
     bench.add_argument("--workers", type=int, default=None, help="runs at a time (default: the number of cores)")
-    bench.add_argument("-f", "--log-folder", default="logs", help="RL Zoo log folder (default: logs)")
+    bench.add_argument("-f", "--log-folder", default="logs", help="RL Zoo log folder")
     bench.add_argument("--out", required=True, help="folder of runs.json, the worker logs and the report")
     bench.add_argument("--baseline", default=None, help="variant that normalizes the scores (default: dqn, else the first)")
     bench.add_argument("--eval-freq", type=int, default=None, help="agent steps between evaluations (default: budget/10)")
     bench.add_argument("--eval-episodes", type=int, default=None, help="episodes per evaluation (default: 10)")
+    bench.add_argument("--random-episodes", type=int, default=10, help="episodes of the random agent per game")
     bench.add_argument("--report-only", action="store_true", help="aggregate the finished runs; train nothing")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     apex = sub.add_parser("apex", help="Ape-X (apex_ddqn) runs: the live state of actors and learner")
-    apex_sub = apex.add_subparsers(dest="apex_command", required=True)
+    apex_sub = apex.add_subparsers(dest="apex_command", required=True, metavar="SUBCOMMAND")
     apex_status = apex_sub.add_parser("status", help="actors and learner of an apex_ddqn run (apex_status.json)")
     apex_status.add_argument("folder", help="the run folder (logs/apex_ddqn/<env>_<n>) or its apex_status.json")
     apex_status.add_argument("--json", action="store_true", help="the status file as JSON")
@@ -327,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              help="print again every SECONDS while running")
     # train/enjoy pass everything after the sub-command to RL Zoo's own parser (its --help too)
     for name, verb in (("train", "rl_zoo3.train"), ("enjoy", "rl_zoo3.enjoy")):
-        zoo = sub.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
+        zoo = subparsers.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
         zoo.add_argument("zoo_args", nargs=argparse.REMAINDER)
     handlers = {
         "plugins": _cmd_plugins, "feature-maps": _cmd_feature_maps, "switch": _cmd_switch, "study": _cmd_study,
