@@ -9,6 +9,7 @@ from sb3_atari_ext.version import __version__
 
 _LAZY = {
     "DDQNPrio": "sb3_atari_ext.ddqn_prio",
+    "PQN": "sb3_atari_ext.pqn",
     "Rainbow": "sb3_atari_ext.rainbow",
     "SplitQ": "sb3_atari_ext.split_q",
     "A3C": "sb3_atari_ext.a3c",

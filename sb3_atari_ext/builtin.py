@@ -26,11 +26,13 @@ def register_algorithms(register: Callable[..., None]) -> None:
     from sb3_atari_ext.a3c import A3C
     from sb3_atari_ext.apex import ApexDDQN
     from sb3_atari_ext.ddqn_prio import DDQNPrio
+    from sb3_atari_ext.pqn import PQN
     from sb3_atari_ext.rainbow import Rainbow
     from sb3_atari_ext.split_q import SplitQ
 
     register("ddqn_prio", DDQNPrio)
     register("rainbow", Rainbow)
+    register("pqn", PQN)
     register("split_q", SplitQ)
     register("a3c", A3C)
     register("apex_ddqn", ApexDDQN)  # Ray is imported when a model is built (enjoy loads without it)
@@ -105,6 +107,7 @@ def register_hyperparams(register: Callable[..., None]) -> None:
     register("a3c", hyperparams_dir() / "a3c.yml")
     register("apex_ddqn", hyperparams_dir() / "apex_ddqn.yml")
     register("rainbow", hyperparams_dir() / "rainbow.yml")
+    register("pqn", hyperparams_dir() / "pqn.yml")
 
 
 @hookimpl
@@ -112,6 +115,7 @@ def register_samplers(register: Callable[..., None]) -> None:
     from sb3_atari_ext.a3c import search as a3c
     from sb3_atari_ext.apex import search as apex
     from sb3_atari_ext.ddqn_prio import search as ddqn_prio
+    from sb3_atari_ext.pqn import search as pqn
     from sb3_atari_ext.rainbow import search as rainbow
     from sb3_atari_ext.split_q import search as split_q
 
@@ -120,3 +124,4 @@ def register_samplers(register: Callable[..., None]) -> None:
     register("a3c", a3c.sample_a3c_params, converter=a3c.convert_a3c_params)
     register("apex_ddqn", apex.sample_apex_ddqn_params, converter=apex.convert_apex_ddqn_params)
     register("rainbow", rainbow.sample_rainbow_params, converter=rainbow.convert_rainbow_params)
+    register("pqn", pqn.sample_pqn_params, converter=pqn.convert_pqn_params)

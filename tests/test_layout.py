@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sb3_atari_ext"
 LAYERS = [
     {"version", "hookspecs", "common"},
     {"plugins", "torch_layers", "buffers", "wrappers"},
-    {"ddqn_prio", "rainbow", "split_q", "a3c", "apex", "switcher", "__init__"},
+    {"ddqn_prio", "rainbow", "split_q", "a3c", "apex", "pqn", "switcher", "__init__"},
     {"builtin", "testing"},
     {"zoo"},
     {"analysis"},

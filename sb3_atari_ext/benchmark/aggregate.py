@@ -140,6 +140,7 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
     points, intervals = stats.interval_estimates(matrices, reps=BOOTSTRAP_REPS) if matrices else ({}, {})
     summary: dict[str, Any] = {
         "budget_steps": grid.budget,
+        "budget_steps_per_variant": {v.name: grid.budget_of(v) for v in grid.variants},
         "seeds": grid.seeds,
         "envs": envs,
         "baseline": baseline if normalize is by_baseline else None,
@@ -226,13 +227,18 @@ def _write_csvs(results: list[RunResult], out: Path) -> None:
                 writer.writerow([r.variant, r.env, r.seed, int(t), f"{value:.4f}"])
 
 
+def _own_budgets(grid: Grid) -> str:
+    own = [f"{v.name} {grid.budget_of(v):,}" for v in grid.variants if v.budget is not None]
+    return f" (own budgets: {', '.join(own)}; compare them by the wall-clock table)" if own else ""
+
+
 def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], profile: bool) -> str:
     names = [v.name for v in grid.variants if v.name in summary["algorithms"]]
     lines = [
         "# Benchmark results",
         "",
-        f"Budget {grid.budget:,} agent steps per run; final score = mean return of the last evaluation "
-        f"({grid.eval_episodes} episodes, deterministic policy, every {grid.effective_eval_freq:,} steps). "
+        f"Budget {grid.budget:,} agent steps per run{_own_budgets(grid)}; final score = mean return of the last "
+        f"evaluation ({grid.eval_episodes} episodes, deterministic policy, every {grid.effective_eval_freq:,} steps). "
         f"Runs finished: {len(results)} of {len(grid.runs())}.",
         "",
         "## Per game: mean final return +- 95% CI over seeds (seeds)",

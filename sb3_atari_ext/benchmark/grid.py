@@ -15,6 +15,7 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
         algo: ddqn_prio
         params: {n_steps: 3, policy_kwargs: "dict(dueling=True, noisy=True)"}
       a3c: {seeds: 1}
+      pqn: {seeds: 3, budget: 5000000, eval_freq: 250000}   # its own budget and evaluation interval
     references:                # published figures shown beside ours in report.md
       MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
 """
@@ -29,6 +30,8 @@ from typing import Any
 
 import yaml
 
+VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq")
+
 
 class GridError(ValueError):
     """A grid that cannot run: unknown algorithm, env or variant, or a bad value (one line)."""
@@ -42,6 +45,8 @@ class Variant:
     algo: str
     params: dict[str, Any] = field(default_factory=dict)
     seeds: int | None = None
+    budget: int | None = None
+    eval_freq: int | None = None
 
     def zoo_params(self) -> list[str]:
         """``-params`` arguments for ``rl_zoo3.train``: RL Zoo ``eval``-s each value, so pass its repr."""
@@ -63,6 +68,16 @@ class Grid:
 
     def seeds_of(self, variant: Variant) -> int:
         return variant.seeds if variant.seeds is not None else self.seeds
+
+    def budget_of(self, variant: Variant) -> int:
+        """Agent steps per run of ``variant``: its own budget, else the grid's."""
+        return variant.budget if variant.budget is not None else self.budget
+
+    def eval_freq_of(self, variant: Variant) -> int:
+        """Agent steps between evaluations of ``variant``'s runs."""
+        if variant.eval_freq is not None:
+            return variant.eval_freq
+        return self.eval_freq if self.eval_freq else max(self.budget_of(variant) // 10, 1)
 
     def runs(self) -> list[tuple[Variant, str, int]]:
         """Every (variant, env, seed) of the grid, in the order a partial grid is most useful:
@@ -157,12 +172,16 @@ def build_grid(
     for name, spec in (data.get("variants") or {}).items():
         spec = spec or {}
         if not isinstance(spec, dict):
-            raise GridError(f"{source}: variant {name!r} must be a mapping (algo, params, seeds)")
+            raise GridError(f"{source}: variant {name!r} must be a mapping (algo, params, seeds, budget, eval_freq)")
+        unknown = sorted(set(spec) - set(VARIANT_KEYS))
+        if unknown:
+            keys = ", ".join(VARIANT_KEYS)
+            raise GridError(f"{source}: variant {name!r} has an unknown key {unknown[0]!r}; keys are {keys}")
         params = spec.get("params") or {}
         if not isinstance(params, dict):
             raise GridError(f"{source}: params of variant {name!r} must be a mapping")
-        variant_seeds = _positive_int(spec["seeds"], f"variants.{name}.seeds", source) if "seeds" in spec else None
-        defined[str(name)] = Variant(str(name), str(spec.get("algo", name)), dict(params), variant_seeds)
+        own = {k: _positive_int(spec[k], f"variants.{name}.{k}", source) for k in VARIANT_KEYS[2:] if k in spec}
+        defined[str(name)] = Variant(str(name), str(spec.get("algo", name)), dict(params), **own)
     for text in variants or []:
         variant = parse_variant(text)
         defined[variant.name] = variant

@@ -38,7 +38,9 @@ def env_folder_name(env_id: str) -> str:
 def run_key(grid: Grid, variant: Variant, env: str, seed: int) -> str:
     """Identity of a run: changing the algorithm, ``-params``, budget or evaluation makes a new run."""
     spec = json.dumps(
-        [variant.algo, variant.params, grid.budget, grid.effective_eval_freq, grid.eval_episodes], sort_keys=True, default=str
+        [variant.algo, variant.params, grid.budget_of(variant), grid.eval_freq_of(variant), grid.eval_episodes],
+        sort_keys=True,
+        default=str,
     )
     digest = hashlib.sha1(spec.encode()).hexdigest()[:8]
     return f"{variant.name}|{env}|{seed}|{digest}"
@@ -162,8 +164,8 @@ class BenchmarkRunner:
         cmd = [
             sys.executable, "-m", "sb3_atari_ext.cli", "train",
             "--algo", variant.algo, "--env", env, "--seed", str(seed),
-            "-n", str(self.grid.budget), "-f", str(self.log_folder), "--num-threads", "1",
-            "--eval-freq", str(self.grid.effective_eval_freq), "--eval-episodes", str(self.grid.eval_episodes),
+            "-n", str(self.grid.budget_of(variant)), "-f", str(self.log_folder), "--num-threads", "1",
+            "--eval-freq", str(self.grid.eval_freq_of(variant)), "--eval-episodes", str(self.grid.eval_episodes),
         ]  # fmt: skip
         params = variant.zoo_params()
         return cmd + (["-params", *params] if params else [])
@@ -184,7 +186,7 @@ class BenchmarkRunner:
             )
         self.manifest[key] = {
             "variant": variant.name, "algo": variant.algo, "params": variant.params, "env": env, "seed": seed,
-            "budget": self.grid.budget, "status": "running", "folder": None, "log": str(log), "wall_time_s": None,
+            "budget": self.grid.budget_of(variant), "status": "running", "folder": None, "log": str(log), "wall_time_s": None,
         }  # fmt: skip
         self._save()
         return _Active(key, variant, env, seed, process, log, time.time(), _run_ids(algo_folder, env_folder_name(env)))
@@ -255,7 +257,7 @@ class BenchmarkRunner:
     def _run(self) -> dict[str, int]:
         todo = self.todo()
         counts = {"finished": 0, "failed": 0, "skipped": len(self.grid.runs()) - len(todo)}
-        bar = self._progress_bar(len(self.grid.runs()), counts["skipped"])
+        bar = self._progress_bar(todo)
         active: list[_Active] = []
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
@@ -282,9 +284,13 @@ class BenchmarkRunner:
                             bar.write(f"run failed: {run.variant.name} {run.env} seed {run.seed} (log: {run.log})")
                 if bar is not None:
                     done = len(self.grid.runs()) - len(todo) - len(active)
-                    steps = sum(min(latest_timesteps(r.log), self.grid.budget) for r in active)
+                    total = sum(self.grid.budget_of(v) for v, _, _ in self.grid.runs())
+                    left = sum(self.grid.budget_of(item[1]) for item in todo) + sum(
+                        self.grid.budget_of(r.variant) - min(latest_timesteps(r.log), self.grid.budget_of(r.variant))
+                        for r in active
+                    )
                     bar.set_postfix_str(f"runs {done}/{len(self.grid.runs())}, {len(active)} running", refresh=False)
-                    bar.update(max(done * self.grid.budget + steps - bar.n, 0))
+                    bar.update(max(total - left - bar.n, 0))
         except KeyboardInterrupt:
             self._stop = True
             self._stop_all(active)
@@ -298,12 +304,12 @@ class BenchmarkRunner:
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    def _progress_bar(self, total_runs: int, done_runs: int) -> Any:
+    def _progress_bar(self, todo: list[tuple[str, Variant, str, int]]) -> Any:
+        """One bar over the agent steps of every run of the grid (each at its variant's budget)."""
         if not self.progress:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(
-            total=total_runs * self.grid.budget, initial=done_runs * self.grid.budget, unit="step", unit_scale=True,
-            desc="benchmark", dynamic_ncols=True,
-        )  # fmt: skip
+        total = sum(self.grid.budget_of(v) for v, _, _ in self.grid.runs())
+        initial = total - sum(self.grid.budget_of(item[1]) for item in todo)
+        return tqdm(total=total, initial=initial, unit="step", unit_scale=True, desc="benchmark", dynamic_ncols=True)

@@ -146,3 +146,33 @@ def categorical_double_q_target(
     next_log_probs = q_net_target.log_probs(next_observations)
     chosen = next_log_probs[th.arange(next_log_probs.shape[0], device=next_log_probs.device), next_actions]
     return categorical_projection(chosen.exp(), rewards, dones, discounts, support)
+
+
+def q_lambda_returns(
+    rewards: th.Tensor,
+    next_q: th.Tensor,
+    terminated: th.Tensor,
+    episode_ends: th.Tensor,
+    gamma: float,
+    q_lambda: float,
+) -> th.Tensor:
+    """Peng's Q(lambda) returns of a rollout, computed backwards (Gallici et al. 2024, PQN, Eq. 5).
+
+    ``G_t = r_t + gamma (1 - term_t) [(1 - lambda) max_a Q(s'_t, a) + lambda G_{t+1}]``, where
+    ``G_{t+1}`` is replaced by ``max_a Q(s'_t, a)`` when the episode ends at ``t`` (a truncated
+    episode bootstraps from its true last observation and does not continue into the next one)
+    or at the end of the rollout. ``lambda = 0`` gives one-step Q-learning targets, ``lambda = 1``
+    the discounted return bootstrapped at the rollout's end.
+    Shapes ``[n_steps, n_envs]``: ``next_q[t]`` is ``max_a Q(s'_t, a)`` of the observation that
+    followed step t (the terminal observation when the episode ended); ``terminated[t]`` is 1 when
+    step t ended the episode in a terminal state; ``episode_ends[t]`` is 1 when it ended for any
+    reason (termination or truncation). Call under ``th.no_grad()``.
+    """
+    returns = th.empty_like(rewards)
+    following = next_q[-1]
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        if t < rewards.shape[0] - 1:  # the return of the next step, unless the episode ended here
+            following = th.where(episode_ends[t].bool(), next_q[t], returns[t + 1])
+        bootstrap = (1.0 - q_lambda) * next_q[t] + q_lambda * following
+        returns[t] = rewards[t] + gamma * (1.0 - terminated[t]) * bootstrap
+    return returns

@@ -153,3 +153,26 @@ def test_a_folder_reused_on_another_checkout_does_not_replace_a_finished_runs_sc
     after = json.loads((copy / "report" / "summary.json").read_text())
     for algo in ("dqn", "ddqn_prio"):
         assert after["algorithms"][algo]["iqm"] == pytest.approx(before["algorithms"][algo]["iqm"])
+
+
+def test_a_variant_with_its_own_budget_and_evaluation_interval(tmp_path):
+    from sb3_atari_ext.benchmark.runner import BenchmarkRunner, run_key
+
+    path = tmp_path / "grid.yml"
+    path.write_text(
+        "budget: 1000\nseeds: 1\nenvs: [A-v0]\neval_freq: 100\nvariants:\n  dqn: {}\n"
+        "  pqn: {budget: 8000, eval_freq: 2000}\n"
+    )
+    grid = build_grid(path)
+    dqn, pqn = grid.variants
+    assert (grid.budget_of(dqn), grid.eval_freq_of(dqn)) == (1000, 100)
+    assert (grid.budget_of(pqn), grid.eval_freq_of(pqn)) == (8000, 2000)
+    command = BenchmarkRunner(grid, tmp_path / "logs", tmp_path / "out", workers=1, progress=False).command(pqn, "A-v0", 0)
+    assert command[command.index("-n") + 1] == "8000" and command[command.index("--eval-freq") + 1] == "2000"
+    # the grid's own budget keeps the identity of the runs it had (finished runs stay valid)
+    plain = build_grid(path, algos=["dqn"])
+    assert run_key(grid, dqn, "A-v0", 0) == run_key(plain, plain.variants[0], "A-v0", 0)
+    assert run_key(grid, pqn, "A-v0", 0) != run_key(grid, Variant("pqn", "pqn"), "A-v0", 0)
+    path.write_text("budget: 1000\nenvs: [A-v0]\nvariants:\n  pqn: {budjet: 5}\n")
+    with pytest.raises(GridError, match="unknown key 'budjet'"):
+        build_grid(path)

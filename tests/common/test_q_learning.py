@@ -59,3 +59,34 @@ def test_many_atoms_keep_mass_and_mean_inside_the_support():
     inside = (rewards.abs() < 1.5).squeeze(1)
     expected_mean = rewards.squeeze(1) + 0.99 * (probs * support).sum(dim=1)
     assert th.allclose((got * support).sum(dim=1)[inside], expected_mean[inside], atol=1e-4)
+
+
+def test_q_lambda_returns_by_hand_with_a_terminal_and_a_truncation():
+    from sb3_atari_ext.common.q_learning import q_lambda_returns
+
+    gamma, lam = 0.5, 0.5
+    # one env, 4 steps: step 1 terminates, step 2 is truncated (time limit), step 3 ends the rollout
+    rewards = th.tensor([[1.0], [2.0], [0.0], [4.0]])
+    next_q = th.tensor([[10.0], [99.0], [6.0], [8.0]])  # 99: max Q of a terminal state, never used
+    terminated = th.tensor([[0.0], [1.0], [0.0], [0.0]])
+    episode_ends = th.tensor([[0.0], [1.0], [1.0], [0.0]])
+    got = q_lambda_returns(rewards, next_q, terminated, episode_ends, gamma, lam)
+    g3 = 4.0 + 0.5 * 8.0  # rollout end: bootstrap from max Q(s'_3) = 8
+    g2 = 0.0 + 0.5 * 6.0  # truncated: bootstrap from the true last observation only
+    g1 = 2.0  # terminal: the reward alone
+    g0 = 1.0 + 0.5 * (0.5 * 10.0 + 0.5 * g1)  # (1 - lambda) max Q(s'_0) + lambda G_1
+    assert th.allclose(got, th.tensor([[g0], [g1], [g2], [g3]]))
+
+
+def test_q_lambda_0_is_q_learning_and_1_is_the_bootstrapped_return():
+    from sb3_atari_ext.common.q_learning import q_lambda_returns
+
+    rewards = th.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    next_q = th.tensor([[3.0, 1.0], [2.0, 5.0], [4.0, 0.5]])
+    zeros = th.zeros(3, 2)
+    one_step = q_lambda_returns(rewards, next_q, zeros, zeros, 0.9, 0.0)
+    assert th.allclose(one_step, rewards + 0.9 * next_q)
+    full = q_lambda_returns(rewards, next_q, zeros, zeros, 0.9, 1.0)
+    expected_last = rewards[2] + 0.9 * next_q[2]
+    assert th.allclose(full[2], expected_last)
+    assert th.allclose(full[0], rewards[0] + 0.9 * rewards[1] + 0.81 * expected_last)

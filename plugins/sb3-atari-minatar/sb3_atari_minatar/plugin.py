@@ -8,7 +8,7 @@ from pathlib import Path
 from sb3_atari_ext import hookimpl
 
 HYPERPARAMS = Path(__file__).resolve().parent / "hyperparams"
-ALGOS = ("dqn", "qrdqn", "ddqn_prio", "rainbow", "split_q", "a3c", "a2c", "ppo", "ppo_lstm", "apex_ddqn")
+ALGOS = ("dqn", "qrdqn", "ddqn_prio", "rainbow", "split_q", "a3c", "a2c", "ppo", "ppo_lstm", "apex_ddqn", "pqn")
 
 
 @hookimpl
