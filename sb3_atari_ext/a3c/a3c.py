@@ -108,9 +108,10 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
     entropy bonus 0.01, value-loss weight 0.5, gradient-norm clip 40 (as in the A3C-LSTM project),
     with the optimizer chosen by ``optimizer``:
 
-    - ``"adam"`` (default): Adam, eps 1e-5. Its first updates already move the policy.
-    - ``"rmsprop"``: PyTorch's RMSprop (squares start at 0), decay ``rms_prop_alpha``, epsilon
-      ``rms_prop_eps`` outside the square root.
+    - ``"rmsprop"`` (default): PyTorch's RMSprop (squares start at 0, as SB3's A2C uses it), decay
+      ``rms_prop_alpha``, epsilon ``rms_prop_eps`` (1e-5) outside the square root. Its first updates
+      move the policy.
+    - ``"adam"``: Adam, eps 1e-5 (on MinAtar Breakout and Asterix it tied with ``"rmsprop"``).
     - ``"rmsprop_tf"``: the paper's update rule (SB3's ``RMSpropTFLike``: epsilon inside the square
       root, squares start at **1**). With gradient norms well below 1 its steps are damped by the
       initial square of 1 for roughly the first thousand updates, so short runs barely learn
@@ -130,7 +131,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
     :param vf_coef: value-loss weight
     :param max_grad_norm: gradient-norm clip
     :param normalize_advantage: normalize advantages per update (off in A3C)
-    :param optimizer: ``"adam"``, ``"rmsprop"`` or ``"rmsprop_tf"`` (see above)
+    :param optimizer: ``"rmsprop"``, ``"adam"`` or ``"rmsprop_tf"`` (see above)
     :param rms_prop_eps: RMSProp epsilon (``None``: 1e-5 for ``rmsprop``, SB3 A2C's; 0.1 inside the
         square root for ``rmsprop_tf``, the paper's)
     :param rms_prop_alpha: RMSProp decay
@@ -163,7 +164,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
         vf_coef: float = 0.5,
         max_grad_norm: float = 40.0,
         normalize_advantage: bool = False,
-        optimizer: str = "adam",
+        optimizer: str = "rmsprop",
         rms_prop_eps: float | None = None,
         rms_prop_alpha: float = 0.99,
         reuse_rollout_graph: bool = True,

@@ -212,15 +212,15 @@ def test_learns_cartpole_better_than_random():
     assert mean_return > 60, mean_return  # a uniform-random policy averages ~22
 
 
-def test_optimizer_choice_adam_by_default_and_the_papers_rmsprop_on_request():
+def test_optimizer_choice_torch_rmsprop_by_default_adam_and_the_papers_rmsprop_on_request():
     from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
     model = A3C("MlpLstmPolicy", cartpole(), policy_kwargs=SMALL)
-    assert type(model.policy.optimizer) is th.optim.Adam and model.policy.optimizer.defaults["eps"] == 1e-5
+    assert type(model.policy.optimizer) is th.optim.RMSprop and model.policy.optimizer.defaults["eps"] == 1e-5
+    assert model.policy.optimizer.defaults["alpha"] == 0.99
     assert (model.n_steps, model.ent_coef, model.max_grad_norm, model.gae_lambda) == (5, 0.01, 40.0, 1.0)
-    torch_rmsprop = A3C("MlpLstmPolicy", cartpole(), optimizer="rmsprop", rms_prop_eps=1e-5, policy_kwargs=SMALL)
-    assert type(torch_rmsprop.policy.optimizer) is th.optim.RMSprop
-    assert torch_rmsprop.policy.optimizer.defaults["eps"] == 1e-5
+    adam = A3C("MlpLstmPolicy", cartpole(), optimizer="adam", policy_kwargs=SMALL)
+    assert type(adam.policy.optimizer) is th.optim.Adam and adam.policy.optimizer.defaults["eps"] == 1e-5
     paper = A3C("MlpLstmPolicy", cartpole(), optimizer="rmsprop_tf", policy_kwargs=SMALL)
     assert isinstance(paper.policy.optimizer, RMSpropTFLike)
     assert paper.policy.optimizer.defaults["eps"] == 0.1 and paper.policy.optimizer.defaults["alpha"] == 0.99

@@ -30,9 +30,27 @@ def test_layer_norm_follows_every_hidden_layer_and_not_the_output():
     assert not any(isinstance(m, nn.LayerNorm) for m in plain.q_net.modules())
 
 
+def test_learns_the_exact_q_values_of_blind_cliffwalk():
+    """Fails when the Q(lambda) returns, terminal handling or the minibatch learning are wrong:
+    Q(s_i, correct) must reach gamma^(n-1-i) and the greedy policy must walk the whole chain."""
+    from tests.envs import BlindCliffwalk
+
+    gamma = 0.9
+    env = make_vec_env(lambda: BlindCliffwalk(n_states=5), n_envs=16, seed=0)
+    settings = dict(n_steps=8, n_epochs=4, n_minibatches=4, learning_rate=2e-3, gamma=gamma, exploration_fraction=0.5,
+                    exploration_final_eps=0.0, policy_kwargs=dict(net_arch=[64]), seed=0, device="cpu")  # fmt: skip
+    model = PQN("MlpPolicy", env, **settings)
+    model.learn(16_000)
+    chain = BlindCliffwalk(n_states=5)
+    with th.no_grad():
+        q = model.q_net(th.eye(5)).numpy()
+    assert np.all(q.argmax(axis=1) == chain.correct), q
+    np.testing.assert_allclose(q[np.arange(5), chain.correct], chain.optimal_q(gamma), atol=0.03)
+
+
 def test_learns_cartpole_from_many_envs_without_replay_or_target():
     env = make_vec_env("CartPole-v1", n_envs=16, seed=0)
-    model = PQN("MlpPolicy", env, n_steps=32, n_epochs=2, n_minibatches=8, learning_rate=1e-3, exploration_fraction=0.2,
+    model = PQN("MlpPolicy", env, n_steps=32, n_epochs=4, n_minibatches=8, learning_rate=1e-3, exploration_fraction=0.2,
                 exploration_final_eps=0.05, seed=0, device="cpu")  # fmt: skip
     assert not hasattr(model, "replay_buffer") and not hasattr(model, "q_net_target")
     model.learn(40_000)
