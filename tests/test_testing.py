@@ -15,6 +15,7 @@ BUILTIN = plugin_components("builtin")
 
 
 @pytest.mark.parametrize(("kind", "name"), BUILTIN)
+@pytest.mark.slow
 def test_every_builtin_component_passes_the_contract(kind, name, request):
     if name == "apex_ddqn":  # its actors join the session's Ray instance
         request.getfixturevalue("ray_cluster")

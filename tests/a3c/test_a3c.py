@@ -199,6 +199,7 @@ def test_value_loss_trains_the_shared_trunk():
     assert policy.lstm_actor.weight_ih_l0.grad.abs().sum() > 0  # sb3-contrib's shared LSTM would get none
 
 
+@pytest.mark.slow
 def test_learns_cartpole_better_than_random():
     env = cartpole(n_envs=8)
     kwargs = dict(

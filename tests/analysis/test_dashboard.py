@@ -15,6 +15,8 @@ from PIL import Image
 
 from tests.conftest import ZOO_OPTIMIZE, copy_cartpole_runs, zoo_train
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -11,6 +11,8 @@ from PIL import Image
 from sb3_atari_ext.analysis.evaluate import ATARI_SCORES, EpisodeStats, atari_game, human_normalized, play
 from tests.conftest import copy_cartpole_runs, run, zoo_train
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 ATARI = "SpaceInvadersNoFrameskip-v4"
 PONG = "PongNoFrameskip-v4"
 

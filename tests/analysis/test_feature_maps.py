@@ -7,6 +7,8 @@ from PIL import Image
 
 from tests.conftest import run
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 ATARI = "SpaceInvadersNoFrameskip-v4"
 
 

@@ -20,6 +20,8 @@ from sb3_atari_ext.cli import main as cli_main
 from sb3_atari_ext.common.validation import HyperparameterError
 from tests.conftest import run, zoo_train_args
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 CARTPOLE = dict(
     n_actors=2, block_size=25, weight_sync_interval=10, max_replay_ratio=32.0, learning_rate=1e-3, batch_size=64,
     buffer_size=20_000, learning_starts=1000, target_update_interval=250, exploration_fraction=0.16,

@@ -48,6 +48,7 @@ def benchmark_run(tmp_path_factory):
     return folder, first
 
 
+@pytest.mark.slow
 def test_benchmark_writes_report_summary_and_plots(benchmark_run):
     folder, first = benchmark_run
     assert "runs: 4 trained, 0 already finished, 0 failed" in first.stdout
@@ -67,6 +68,7 @@ def test_benchmark_writes_report_summary_and_plots(benchmark_run):
     assert "| MinAtar/Breakout-v1 |" in report and "IQM" in report
 
 
+@pytest.mark.slow
 def test_iqm_equals_the_trimmed_mean_of_the_same_scores(benchmark_run):
     from scipy import stats
 
@@ -91,6 +93,7 @@ def test_iqm_equals_the_trimmed_mean_of_the_same_scores(benchmark_run):
         assert summary["algorithms"][algo]["iqm"] == pytest.approx(stats.trim_mean(normalized, 0.25, axis=None))
 
 
+@pytest.mark.slow
 def test_second_call_trains_nothing(benchmark_run):
     folder, _ = benchmark_run
     before = sorted(p.name for p in (folder / "logs" / "dqn").iterdir())
@@ -115,6 +118,7 @@ def test_bad_grid_is_one_error_line(tmp_path, args, message):
     assert not (tmp_path / "logs").exists()
 
 
+@pytest.mark.slow
 def test_report_is_rebuilt_from_the_manifest_alone(benchmark_run, tmp_path):
     import shutil
 
@@ -129,6 +133,7 @@ def test_report_is_rebuilt_from_the_manifest_alone(benchmark_run, tmp_path):
     assert after["algorithms"]["dqn"]["runs"] == 2
 
 
+@pytest.mark.slow
 def test_a_folder_reused_on_another_checkout_does_not_replace_a_finished_runs_scores(benchmark_run, tmp_path):
     # RL Zoo numbers run folders per machine: on a fresh checkout a later run can get the number a
     # finished run had. The manifest's record of the finished run must win over that folder.

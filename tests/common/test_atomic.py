@@ -57,6 +57,7 @@ def test_stale_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_
     assert not stale.exists() and live.exists() and other.exists()
 
 
+@pytest.mark.slow
 def test_a_new_run_removes_what_a_killed_save_left(tmp_path):
     import subprocess
     import sys

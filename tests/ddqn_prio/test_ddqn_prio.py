@@ -200,6 +200,7 @@ def test_non_finite_loss_stops_with_clear_error_and_finite_parameters():
     assert all(th.isfinite(p).all() for p in model.policy.parameters())
 
 
+@pytest.mark.slow
 def test_learns_blind_cliffwalk_optimal_q_values():
     """Fails when the double-Q target, the n-step/terminal handling or the prioritized sampling is broken."""
     env = BlindCliffwalk(n_states=6)

@@ -13,6 +13,8 @@ from sb3_atari_ext.common.q_learning import NonFiniteLossError
 from sb3_atari_ext.common.validation import HyperparameterError
 from tests.envs import Counter
 
+pytestmark = pytest.mark.slow  # hundreds of small trainings
+
 Q_KEYS = [
     "learning_rate", "gamma", "batch_size", "buffer_size", "learning_starts", "tau", "train_freq", "gradient_steps",
     "target_update_interval", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps",

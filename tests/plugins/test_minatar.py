@@ -8,6 +8,8 @@ import torch as th
 from sb3_atari_ext.plugins import get_registry
 from tests.conftest import zoo_train
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 # CI installs plugins/sb3-atari-minatar (see .ci/run); its absence is a failure, not a skip.
 MINATAR_ALGOS = ("dqn", "qrdqn", "ddqn_prio", "split_q", "a3c")
 

@@ -48,6 +48,7 @@ def test_learns_the_exact_q_values_of_blind_cliffwalk():
     np.testing.assert_allclose(q[np.arange(5), chain.correct], chain.optimal_q(gamma), atol=0.03)
 
 
+@pytest.mark.slow
 def test_learns_cartpole_from_many_envs_without_replay_or_target():
     env = make_vec_env("CartPole-v1", n_envs=16, seed=0)
     model = PQN("MlpPolicy", env, n_steps=32, n_epochs=4, n_minibatches=8, learning_rate=1e-3, exploration_fraction=0.2,
@@ -77,6 +78,7 @@ def test_save_load_predict_and_epsilon(tmp_path):
         PQN("MlpPolicy", env, q_lambda=1.5, device="cpu")
 
 
+@pytest.mark.slow
 def test_rl_zoo_trains_checkpoints_and_resumes_with_i(tmp_path):
     zoo_train(tmp_path, "pqn", "CartPole-v1", 2048, "--save-freq", "1024", "-params", "n_envs:4")
     run = tmp_path / "logs" / "pqn" / "CartPole-v1_1"

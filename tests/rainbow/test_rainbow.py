@@ -89,6 +89,7 @@ def test_priorities_are_each_samples_cross_entropy():
 
 
 @pytest.mark.parametrize("n_steps", [1, 3])
+@pytest.mark.slow
 def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps):
     """Fails when the projection, the double-Q action choice, n-step discounts or terminals are wrong:
     the greedy policy must walk the whole chain and Q must approach gamma^(n-1-i). (Epsilon ends at

@@ -89,6 +89,7 @@ class TrapCorridor(gym.Env):
         return np.array([0.0, 1.0], dtype=np.float32), 1.0, False, False, {}
 
 
+@pytest.mark.slow
 def test_learns_to_avoid_the_trap_better_than_random():
     model = SplitQ(
         "MlpPolicy",
@@ -161,6 +162,7 @@ def test_settings_survive_save_and_load(tmp_path, share):
     assert (loaded.q_net.punish_features_extractor is None) == share
 
 
+@pytest.mark.slow
 def test_split_reward_wrapper_on_real_mspacman():
     import ale_py
 

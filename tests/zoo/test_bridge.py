@@ -13,6 +13,8 @@ import yaml
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 ATARI = "SpaceInvadersNoFrameskip-v4"
 FAST = ["--eval-freq", "-1", "--log-interval", "-1"]
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import run
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 TRAIN = ["-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "--eval-freq", "-1"]
 
 

@@ -21,6 +21,8 @@ import yaml
 from sb3_atari_ext.zoo.optimize import open_storage, retry_callback
 from tests.conftest import ZOO_OPTIMIZE, run, zoo_train, zoo_train_args
 
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+
 POSTGRES = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:sb3atari@127.0.0.1:5432/sb3atari_test")
 FAST_HEARTBEAT = {"SB3_ATARI_EXT_HEARTBEAT": "1", "SB3_ATARI_EXT_GRACE": "2"}
 
