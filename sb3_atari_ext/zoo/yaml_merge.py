@@ -45,9 +45,36 @@ def default_config(algo: str, zoo_default: Path) -> tuple[Path, str, Path | None
     """
     files = get_registry().hyperparams_files(algo)
     if not files:
-        return None
+        return None if zoo_default.is_file() else class_defaults(algo)
     sources = [zoo_default, *files] if zoo_default.is_file() else files
     if len(sources) == 1:
         return sources[0], str(sources[0]), None
     merged = merge_hyperparams(sources, algo)
     return merged, " + ".join(str(f) for f in sources), merged
+
+
+def class_defaults(algo: str) -> tuple[Path, str, Path]:
+    """A yaml for an algorithm that no plugin ships hyperparameters for (and RL Zoo has none):
+    every env trains with the class's own defaults (``MlpPolicy``, or ``CnnPolicy`` with RL Zoo's
+    Atari wrappers), after one warning that says how to ship real ones."""
+    import sys
+
+    import yaml
+
+    print(
+        f"warning: no default hyperparameters for {algo!r}: training with the class defaults; a plugin ships "
+        f"its own with the register_hyperparams hook (register({algo!r}, path_to_yaml)), or pass --conf-file",
+        file=sys.stderr,
+    )
+    entries = {
+        "default": {"policy": "MlpPolicy", "n_timesteps": 1e6},
+        "atari": {
+            "policy": "CnnPolicy",
+            "n_timesteps": 1e7,
+            "env_wrapper": ["stable_baselines3.common.atari_wrappers.AtariWrapper"],
+            "frame_stack": 4,
+        },
+    }
+    out = Path(tempfile.mkdtemp(prefix="sb3_atari_ext_")) / f"{algo}.yml"
+    out.write_text(yaml.safe_dump(entries))
+    return out, f"the class defaults of {algo}", out

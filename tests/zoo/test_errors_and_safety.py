@@ -226,3 +226,20 @@ def test_a_run_that_fails_while_learning_is_marked_failed(tmp_path):
     (found,) = find_runs(tmp_path / "logs")
     assert found.status == "failed"  # not "stopped": report and dashboard show it as failed
     assert (found.path / "FAILED.txt").read_text().startswith("error: ddqn_prio: the loss is nan")
+
+
+def test_an_algorithm_registered_without_yaml_trains_with_its_class_defaults(tmp_path):
+    site = tmp_path / "site"
+    code = (
+        "from sb3_atari_ext import hookimpl\n\n@hookimpl\ndef register_algorithms(register):\n"
+        "    from stable_baselines3 import DQN\n\n    class MyDQN(DQN):\n        pass\n\n"
+        "    register('my_dqn', MyDQN)\n"
+    )
+    _installed_plugin(site, "noyaml", "noyaml_plugin", code)
+    args = ["-m", "rl_zoo3.train", "--algo", "my_dqn", "--env", "CartPole-v1", "-n", "200", "-f", "logs", "--eval-freq", "-1",
+            "-params", "learning_starts:50"]  # fmt: skip
+    (tmp_path / "tmp").mkdir()
+    result = run(args, cwd=tmp_path, env={"PYTHONPATH": str(site), "TMPDIR": str(tmp_path / "tmp")})
+    assert "warning: no default hyperparameters for 'my_dqn'" in result.stderr and "register_hyperparams" in result.stderr
+    assert (tmp_path / "logs" / "my_dqn" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
+    assert not list((tmp_path / "tmp").glob("sb3_atari_ext_*"))  # the generated yaml is removed once read
