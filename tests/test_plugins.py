@@ -40,11 +40,12 @@ def registry():
 
 
 def test_builtin_components_come_through_the_hooks(registry):
-    from sb3_atari_ext import A3C
+    from sb3_atari_ext import A3C, PQN, Rainbow
     from sb3_atari_ext.apex import ApexDDQN
     from sb3_atari_ext.wrappers.envpool import make_envpool_env
 
-    assert registry.names("algorithms") == {"ddqn_prio": DDQNPrio, "split_q": SplitQ, "a3c": A3C, "apex_ddqn": ApexDDQN}
+    expected = {"ddqn_prio": DDQNPrio, "split_q": SplitQ, "a3c": A3C, "apex_ddqn": ApexDDQN, "rainbow": Rainbow, "pqn": PQN}
+    assert registry.names("algorithms") == expected
     assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
     assert registry.names("vec_envs") == {"envpool": make_envpool_env}
     assert [p.name for p in registry.hyperparams_files("ddqn_prio")] == ["ddqn_prio.yml"]
@@ -166,13 +167,13 @@ def test_policy_alias_is_added_to_its_algorithm_only(registry):
 def test_loading_is_idempotent(registry):
     registry.register_plugin(builtin, "builtin", distribution="sb3-atari-ext")
     registry.load_entry_points([ep("builtin", "sb3_atari_ext.builtin")])
-    assert set(registry.names("algorithms")) == {"ddqn_prio", "split_q", "a3c", "apex_ddqn"}
+    assert set(registry.names("algorithms")) == {"ddqn_prio", "split_q", "a3c", "apex_ddqn", "rainbow", "pqn"}
 
 
 def test_describe_lists_what_each_plugin_registers(registry):
     (info,) = registry.describe()
     assert info["distribution"] == "sb3-atari-ext"
-    assert info["registers"]["algorithms"] == ["a3c", "apex_ddqn", "ddqn_prio", "split_q"]
+    assert info["registers"]["algorithms"] == ["a3c", "apex_ddqn", "ddqn_prio", "pqn", "rainbow", "split_q"]
     assert "register_algorithms" in info["hooks"]
 
 

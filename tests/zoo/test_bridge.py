@@ -179,7 +179,7 @@ def test_plugins_command_json(zoo):
     sb3_atari = Path(sys.executable).with_name("sb3-atari")
     plugins = {p["name"]: p for p in json.loads(zoo(str(sb3_atari), "plugins", "--json").stdout)}
     assert plugins["builtin"]["distribution"] == "sb3-atari-ext"
-    assert plugins["builtin"]["registers"]["algorithms"] == ["a3c", "apex_ddqn", "ddqn_prio", "rainbow", "split_q"]
+    assert plugins["builtin"]["registers"]["algorithms"] == ["a3c", "apex_ddqn", "ddqn_prio", "pqn", "rainbow", "split_q"]
     text = zoo(str(sb3_atari), "plugins").stdout
     assert "builtin" in text and "ddqn_prio" in text
 
