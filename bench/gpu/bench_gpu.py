@@ -44,12 +44,7 @@ def off_policy_rate(algo: type, steps: int, starts: int, seed: int, device: str)
                     target_update_interval=1000, learning_rate=1e-4, seed=seed, device=device)  # fmt: skip
     model = algo("CnnPolicy", env, **settings)
     model.learn(starts)
-    _sync(device)
-    start = time.perf_counter()
-    model.learn(steps, reset_num_timesteps=False)
-    _sync(device)
-    env.close()
-    return steps / (time.perf_counter() - start)
+    return _timed(model, env, steps, device)
 
 
 def on_policy_rate(algo: type, steps: int, seed: int, device: str) -> float:
@@ -57,6 +52,11 @@ def on_policy_rate(algo: type, steps: int, seed: int, device: str) -> float:
     policy = "CnnLstmPolicy" if algo is A3C else "CnnPolicy"
     model = algo(policy, env, n_steps=5, learning_rate=7e-4, seed=seed, device=device)
     model.learn(16 * 5 * 4)  # warm-up: allocations, kernels
+    return _timed(model, env, steps, device)
+
+
+def _timed(model, env, steps: int, device: str) -> float:
+    """Agent steps per second of ``steps`` more steps of acting and training."""
     _sync(device)
     start = time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)
