@@ -46,3 +46,25 @@ def test_bootstrap_resamples_runs_within_each_game():
 def test_iqm_is_the_mean_of_the_middle_half():
     scores = np.arange(8, dtype=float).reshape(4, 2)  # entries 0..7: middle half 2, 3, 4, 5
     assert stats.iqm(scores) == pytest.approx(3.5)
+
+
+def test_a_baseline_no_better_than_random_is_named_and_scores_fall_back_to_score_minus_random():
+    from pathlib import Path
+
+    from sb3_atari_ext.benchmark.aggregate import RunResult, aggregate
+    from sb3_atari_ext.benchmark.grid import Grid, Variant
+
+    grid = Grid(variants=[Variant("dqn", "dqn"), Variant("ours", "ours")], envs=["A", "B"], seeds=2, baseline="dqn")
+
+    def result(variant, env, seed, final):
+        return RunResult(variant, env, seed, Path("."), np.array([1, 2]), np.array([0.0, final]), 60.0)
+
+    finals = {("dqn", "A"): (2.0, 4.0), ("ours", "A"): (6.0, 8.0), ("dqn", "B"): (0.5, 0.5), ("ours", "B"): (1.0, 3.0)}
+    results = [result(v, e, s, f) for (v, e), pair in finals.items() for s, f in enumerate(pair)]
+    summary = aggregate(grid, results, {"A": 1.0, "B": 0.5})  # dqn's mean on B is random's
+    assert summary["baseline_not_above_random"] == ["B"] and summary["normalization"] == "score - random"
+    expected = stats.iqm(np.array([[5.0, 0.5], [7.0, 2.5]]))  # ours: score - random, runs x games
+    assert summary["algorithms"]["ours"]["iqm"] == pytest.approx(expected)
+    fine = aggregate(grid, results, {"A": 1.0, "B": 0.0})
+    assert fine["baseline_not_above_random"] == [] and fine["baseline"] == "dqn"
+    assert fine["algorithms"]["dqn"]["mean"] == pytest.approx(1.0)
