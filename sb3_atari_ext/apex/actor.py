@@ -18,6 +18,7 @@ import torch as th
 
 from sb3_atari_ext.apex.blocks import Block, FrameCodec, StreamRecorder, n_step_targets
 from sb3_atari_ext.apex.envs import EnvFactory, space_signature
+from sb3_atari_ext.torch_layers.noisy import noisy_exploration, noisy_layers, reset_noise
 
 
 def actor_epsilon(index: int, n_actors: int, base: float = 0.4, alpha: float = 7.0) -> float:
@@ -84,6 +85,8 @@ class ApexActor:
         self.action_space = action_space
         self.policy = policy_class(observation_space, action_space, lambda _: 0.0, **policy_kwargs)
         self.policy.set_training_mode(False)
+        # a noisy network explores by its noise, resampled every step (as ddqn_prio acts)
+        self.noisy = noisy_layers(self.policy.q_net)
         self.codec = FrameCodec(observation_space, action_space, frame_channels)
         self.recorders = [StreamRecorder(self.codec) for _ in range(self.env.num_envs)]
         self.version = -1
@@ -101,7 +104,9 @@ class ApexActor:
             self.version = version
 
     def _act(self, obs: np.ndarray) -> np.ndarray:
-        with th.no_grad():
+        if self.noisy:
+            reset_noise(self.noisy)
+        with th.no_grad(), noisy_exploration(self.noisy):
             obs_tensor, _ = self.policy.obs_to_tensor(obs)
             actions = self.policy.q_net(obs_tensor).argmax(dim=1).numpy()
         explore = self.rng.random(len(actions)) < self.epsilon

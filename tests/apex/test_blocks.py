@@ -93,3 +93,21 @@ def test_add_stream_needs_a_single_env_buffer():
     buffer = PrioritizedReplayBuffer(16, space, spaces.Discrete(2), device="cpu", n_envs=2)
     with pytest.raises(ValueError, match="n_envs=1"):
         buffer.add_stream(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
+
+
+@pytest.mark.parametrize("noisy", [True, False])
+def test_an_actor_with_a_noisy_network_explores_by_its_noise(noisy):
+    from sb3_atari_ext.apex.actor import ApexActor
+    from sb3_atari_ext.apex.envs import space_signature
+    from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
+
+    factory = EnvFactory("CartPole-v1")
+    probe = factory.make(1, seed=0)
+    spaces = space_signature(probe.observation_space, probe.action_space)
+    probe.close()
+    kwargs = dict(net_arch=[32], noisy=noisy, noisy_sigma=2.0)
+    actor = ApexActor(0, factory, 1, 0, DDQNPrioPolicy, kwargs, spaces, epsilon=0.0, n_steps=1, gamma=0.99, block_size=4)
+    obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    choices = np.stack([actor._act(obs) for _ in range(12)])  # epsilon 0: only the noise can change an action
+    changed = (choices != choices[0]).any(axis=0).mean()
+    assert (changed > 0.2) if noisy else (changed == 0.0), changed
