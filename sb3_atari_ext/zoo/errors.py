@@ -67,6 +67,8 @@ def _describe(exc: BaseException, manager: Any) -> str:
 
     if isinstance(exc, (MissingExtraError, StorageError, TrialSelectionError)):
         return text
+    if "not found in gym registry" in text or (isinstance(exc, AssertionError) and str(exc).strip()):
+        return text  # RL Zoo's own checks (env id with its "did you mean", -i path, ...) say what is wrong
     if isinstance(exc, NonFiniteLossError):
         return f"{text} Checkpoints saved so far are kept in {getattr(manager, 'save_path', 'the run folder')}."
     if isinstance(exc, HyperparameterError):
@@ -123,6 +125,40 @@ def user_errors(manager: Any, started: Callable[[], bool] | None = None) -> Iter
         elif save_path and Path(save_path).is_dir() and not any(Path(save_path).glob("*.zip")):
             mark_failed(Path(save_path), message)
         raise SystemExit(message) from None
+
+
+ENTRY_POINTS = ("rl_zoo3.train", "rl_zoo3.enjoy", "rl_zoo3.record_video")
+
+
+def install_entry_point_excepthook() -> None:
+    """In ``python -m rl_zoo3.train`` / ``enjoy`` / ``record_video``, an exception nothing caught
+    (RL Zoo's own argument checks raise ``AssertionError`` / ``ValueError`` before any manager
+    exists: a missing ``-i`` file, a misspelled env id) ends in one ``error:`` line and a
+    non-zero exit; an interrupt in ``error: interrupted``. ``SB3_ATARI_EXT_DEBUG=1`` keeps the
+    traceback. Other programs keep their own hook."""
+    if not _running_entry_point():
+        return
+    previous = sys.excepthook
+
+    def one_line(exc_type: type[BaseException], exc: BaseException, traceback: Any) -> None:
+        if _debug() or not issubclass(exc_type, Exception | KeyboardInterrupt):
+            previous(exc_type, exc, traceback)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            print("error: interrupted", file=sys.stderr)
+        else:
+            print(f"error: {describe(exc, None)}", file=sys.stderr)
+
+    sys.excepthook = one_line
+
+
+def _running_entry_point() -> bool:
+    """Whether this process is ``python -m rl_zoo3.<entry point>`` (RL Zoo imports its utils while
+    ``-m`` is still resolving the module, so ``sys.orig_argv`` tells, not ``sys.argv``)."""
+    argv = list(getattr(sys, "orig_argv", []) or [])
+    if "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1] in ENTRY_POINTS
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    return script is not None and script.parent.name == "rl_zoo3" and f"rl_zoo3.{script.stem}" in ENTRY_POINTS
 
 
 def remove_unstarted_run(folder: Path) -> None:

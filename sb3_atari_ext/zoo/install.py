@@ -68,6 +68,9 @@ class _Changes:
 
 
 def _utils(changes: _Changes) -> None:
+    from sb3_atari_ext.zoo.errors import install_entry_point_excepthook
+
+    install_entry_point_excepthook()
     utils = changes.module
     for name, cls in get_registry().algorithms().items():
         existing = utils.ALGOS.get(name)

@@ -71,6 +71,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             self._check_trial_id()
             if self.n_timesteps == 0 or self.n_timesteps < -1:  # RL Zoo would train the yaml's budget
                 raise HyperparameterError("n_timesteps", self.n_timesteps, "an integer >= 1", "the -n option")
+            if self.optimize_hyperparameters and self.n_trials < 1:  # RL Zoo: "No trials are completed yet"
+                raise HyperparameterError("n_trials", self.n_trials, "an integer >= 1", "the --n-trials option")
             given = inspect.signature(super().__init__).bind(*args, **kwargs).arguments.get("config")
             if given is None:
                 found = default_config(self.algo, Path(self.config))
