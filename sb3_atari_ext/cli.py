@@ -280,8 +280,8 @@ class _DefaultsFormatter(argparse.HelpFormatter):
         return text
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def build_parser() -> argparse.ArgumentParser:
+    """The ``sb3-atari`` parser with every sub-command (``train`` / ``enjoy`` pass their arguments to RL Zoo)."""
     parser = argparse.ArgumentParser(
         prog="sb3-atari", description="The command line of sb3-atari-ext: plugins, evaluation, reports, dashboard, benchmarks."
     )
@@ -366,6 +366,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, verb in (("train", "rl_zoo3.train"), ("enjoy", "rl_zoo3.enjoy")):
         zoo = subparsers.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
         zoo.add_argument("zoo_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
     handlers = {
         "plugins": _cmd_plugins, "feature-maps": _cmd_feature_maps, "switch": _cmd_switch, "study": _cmd_study,
         "evaluate": _cmd_evaluate, "report": _cmd_report, "dashboard": _cmd_dashboard, "benchmark": _cmd_benchmark,

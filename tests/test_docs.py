@@ -32,3 +32,53 @@ def test_user_docs_name_nothing_outside_the_repository():
         text = path.read_text()
         assert not re.search(r"\bseed ?00\d\b", text, re.IGNORECASE), path
         assert "DESIGN.md" not in text and "../shared" not in text, path
+
+
+def documented_commands() -> list[tuple[str, list[str]]]:
+    """Every ``sb3-atari ...`` and ``python -m rl_zoo3.<script> ...`` command in the README and the
+    docs' bash blocks, as (where, argv): continuation lines joined, ``&&`` chains split."""
+    import shlex
+
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                for part in re.split(r"&&|;", line.split("  #")[0]):
+                    text = re.sub(r"\[[^\]]*\]", "", part.strip())  # "[--json]": an optional part, as in usage lines
+                    words = shlex.split(text, comments=True)
+                    zoo = words[:3] in (["python", "-m", "rl_zoo3.train"], ["python", "-m", "rl_zoo3.enjoy"])
+                    if words[:1] == ["sb3-atari"] or zoo:
+                        found.append((page.name, words))
+    return found
+
+
+def test_every_documented_sb3_atari_command_parses():
+    from sb3_atari_ext.cli import build_parser
+
+    commands = [(page, words) for page, words in documented_commands() if words[0] == "sb3-atari"]
+    assert len(commands) >= 10
+    for page, words in commands:
+        if words[1] in ("train", "enjoy"):  # passed to RL Zoo's parser
+            continue
+        try:
+            build_parser().parse_args(words[1:])
+        except SystemExit as exc:
+            raise AssertionError(f"{page}: {' '.join(words)} does not parse") from exc
+
+
+@pytest.mark.slow
+def test_every_option_of_a_documented_rl_zoo_command_exists():
+    helps = {
+        script: subprocess.run([sys.executable, "-m", f"rl_zoo3.{script}", "--help"], capture_output=True, text=True).stdout
+        for script in ("train", "enjoy")
+    }
+    commands = [(page, words) for page, words in documented_commands() if words[0] == "python"]
+    for page, words in documented_commands():  # sb3-atari train/enjoy pass their arguments to RL Zoo
+        if words[0] == "sb3-atari" and words[1] in ("train", "enjoy"):
+            commands.append((page, ["python", "-m", f"rl_zoo3.{words[1]}", *words[2:]]))
+    assert len(commands) >= 10
+    for page, words in commands:
+        script = words[2].split(".")[1]
+        for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
+            missing = f"{page}: {' '.join(words)}: rl_zoo3.{script} has no {option}"
+            assert re.search(rf"{re.escape(option)}\b", helps[script]), missing
