@@ -27,7 +27,7 @@ from sb3_atari_ext.apex.blocks import Block, FrameCodec
 from sb3_atari_ext.apex.envs import EnvFactory, space_signature
 from sb3_atari_ext.apex.status import write_status
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer
-from sb3_atari_ext.common.validation import HyperparameterError, MissingExtraError, check_params, is_int
+from sb3_atari_ext.common.validation import HyperparameterError, MissingExtraError, check_params, first_line, is_int
 from sb3_atari_ext.ddqn_prio.ddqn_prio import DDQNPrio
 
 SelfApexDDQN = TypeVar("SelfApexDDQN", bound="ApexDDQN")
@@ -312,7 +312,7 @@ class _Runtime:
             self.failing_since[i] = now
             self.restarts[i] += 1
             self.counted[i] = True
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc)
             self.last_restart = f"actor {i} at env step {self.model.num_timesteps}: {reason[:200]}"
             print(f"apex_ddqn: actor {i} is unavailable ({type(exc).__name__}); waiting for Ray to restart it",
                   file=sys.stderr)  # fmt: skip

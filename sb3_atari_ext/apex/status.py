@@ -30,10 +30,9 @@ def status_path(folder: str | os.PathLike[str]) -> Path:
 
 def write_status(folder: str | os.PathLike[str], status: dict[str, Any]) -> None:
     """Replace the status file atomically (a reader never sees half a file)."""
-    path = status_path(folder)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(status, indent=1))
-    os.replace(tmp, path)
+    from sb3_atari_ext.common.atomic import write_text_atomic
+
+    write_text_atomic(status_path(folder), json.dumps(status, indent=1))
 
 
 def read_status(folder: str | os.PathLike[str]) -> dict[str, Any]:

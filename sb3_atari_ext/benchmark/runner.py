@@ -57,13 +57,10 @@ def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file in the same folder, fsync, then rename over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write ``data`` as JSON, atomically (:func:`~sb3_atari_ext.common.atomic.write_text_atomic`)."""
+    from sb3_atari_ext.common.atomic import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=1, default=str))
 
 
 def _run_ids(folder: Path, env_name: str) -> set[int]:

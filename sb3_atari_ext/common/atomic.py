@@ -63,6 +63,13 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
             tmp.unlink()
 
 
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """``path.write_text(text)``, atomically (see :func:`atomic_write`): a reader sees the old file or
+    the new one, never half of one."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
+
+
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp(\.[^.]+)?$")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import optuna
 
 from sb3_atari_ext.common.redact import redact
+from sb3_atari_ext.common.validation import first_line
 
 ENV_HEARTBEAT = "SB3_ATARI_EXT_HEARTBEAT"
 ENV_GRACE = "SB3_ATARI_EXT_GRACE"
@@ -83,7 +84,7 @@ def open_storage(storage: str, create: bool = True) -> Any:
                 **{_STALE_CALLBACK_ARG: retry_callback(retries)},
             )
         except Exception as exc:  # noqa: BLE001 - sqlalchemy/driver errors of every kind
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc)
             # Workers starting together on a new database race to create Optuna's tables; the
             # loser sees a unique-constraint error and simply retries (the tables now exist).
             if attempt < 4 and ("UniqueViolation" in reason or "already exists" in reason):
@@ -109,7 +110,7 @@ def _open_journal(path: str, create: bool) -> Any:
         storage.get_all_studies()  # replays the journal now: a corrupt one fails here, naming the file
         return storage
     except (ValueError, OSError, AssertionError, KeyError) as exc:  # json.JSONDecodeError is a ValueError
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise StorageError(f"cannot read the Optuna journal {path} ({reason}): is it a journal written by Optuna?") from None
 
 

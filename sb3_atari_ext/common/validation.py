@@ -101,3 +101,9 @@ class MissingExtraError(ImportError):
             f"{feature} needs the {package} package, which is not installed: "
             f'pip install "sb3-atari-ext[{extra}]"'
         )
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none (for one-line errors)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

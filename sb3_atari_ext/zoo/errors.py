@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sb3_atari_ext.common.run_folder import mark_failed
+from sb3_atari_ext.common.validation import first_line
 
 ENV_DEBUG = "SB3_ATARI_EXT_DEBUG"
 
@@ -59,7 +60,7 @@ def describe(exc: BaseException, manager: Any) -> str:
 def _describe(exc: BaseException, manager: Any) -> str:
     from sb3_atari_ext.common.validation import HyperparameterError
 
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     algo = getattr(manager, "algo", "?")
     from sb3_atari_ext.common.q_learning import NonFiniteLossError
     from sb3_atari_ext.common.storage import StorageError

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from sb3_atari_ext.common.validation import first_line
 from sb3_atari_ext.plugins import get_registry
 
 
@@ -76,7 +77,7 @@ def checked_store_dict(store_dict: type) -> type:
             try:
                 super().__call__(parser, namespace, values, option_string)
             except Exception as exc:  # noqa: BLE001 - eval of user text: any error is the user's
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                reason = first_line(exc)
                 fail(f"{option_string} {' '.join(values)!r}: a value is not a Python expression ({reason}); quote strings")
 
     return StoreDict

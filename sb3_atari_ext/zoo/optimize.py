@@ -33,6 +33,7 @@ from typing import Any
 
 from sb3_atari_ext.common.redact import redact
 from sb3_atari_ext.common.storage import ATTR_PREFIX, StorageError, load_study, open_storage, retry_callback
+from sb3_atari_ext.common.validation import first_line
 
 __all__ = ["ATTR_PREFIX", "CURRENT", "StorageError", "load_study", "open_storage", "redact", "retry_callback"]
 
@@ -101,7 +102,7 @@ def _load_or_create_study(manager: Any, storage: Any, given: str) -> None:
     try:
         study = optuna.create_study(storage=storage, study_name=manager.study_name, load_if_exists=True, direction="maximize")
     except (AssertionError, ValueError, KeyError) as exc:  # e.g. a journal Optuna cannot replay
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise StorageError(f"cannot create or load the study in {redact(given)} ({reason}): is the storage corrupt?") from None
     if f"{ATTR_PREFIX}algo" not in study.user_attrs:
         for key, value in _study_attrs(manager).items():
