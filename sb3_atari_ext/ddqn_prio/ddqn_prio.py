@@ -249,6 +249,9 @@ class DDQNPrio(AtomicSaveMixin, DQN):
             super()._setup_model()
         finally:
             self.n_steps = n_steps
+        if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
+            # the buffer owns the PER settings: an alpha in replay_buffer_kwargs wins, and the model says so
+            self.alpha, self.priority_eps = self.replay_buffer.alpha, self.replay_buffer.priority_eps
         capacity = self.replay_buffer.buffer_size * self.replay_buffer.n_envs
         if capacity < self.batch_size:  # e.g. a memory_limit that leaves fewer slots than a batch
             limit = self.replay_buffer_kwargs.get("memory_limit")

@@ -245,3 +245,8 @@ def test_default_yaml_entries_are_valid_arguments(entry):
     unknown = set(params) - ZOO_KEYS - accepted
     assert not unknown, f"{entry}: keys DDQNPrio does not accept: {unknown}"
     DDQNPrio.validate_hyperparams(params)
+
+
+def test_the_buffer_owns_alpha_and_the_model_reports_the_buffers():
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", alpha=0.6, replay_buffer_kwargs=dict(alpha=0.3, priority_eps=1e-3), **SMALL)
+    assert model.replay_buffer.alpha == 0.3 == model.alpha and model.priority_eps == 1e-3
