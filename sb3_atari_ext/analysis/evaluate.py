@@ -277,14 +277,17 @@ def _progress(total: int, description: str) -> _Bar:
 
 def format_table(result: dict[str, Any]) -> str:
     """A plain-text table of the agent and random rows."""
-    header = f"{'':8} {'episodes':>8} {'mean':>10} {'std':>10} {'min':>10} {'max':>10} {'length':>9} {'human-norm %':>13}"
+    # RL Zoo's Monitor sits under AtariWrapper: on Atari an episode's length counts emulator frames
+    unit = "frames" if "NoFrameskip" in str(result["env"]) else "steps"
+    length = f"len ({unit})"
+    header = f"{'':8} {'episodes':>8} {'mean':>10} {'std':>10} {'min':>10} {'max':>10} {length:>13} {'human-norm %':>13}"
     lines = [f"{result['algo']} on {result['env']} (seeds {result['seeds'][0]}..{result['seeds'][-1]})", header]
     for name in ("agent", "random"):
         s = result[name]
         hn = "n/a" if s["human_normalized"] is None or math.isnan(s["human_normalized"]) else f"{s['human_normalized']:.1f}"
         lines.append(
             f"{name:8} {s['episodes']:>8} {s['mean']:>10.2f} {s['std']:>10.2f} {s['min']:>10.2f} {s['max']:>10.2f}"
-            f" {s['mean_length']:>9.1f} {hn:>13}"
+            f" {s['mean_length']:>13.1f} {hn:>13}"
         )
     if result["published"]:
         lines.append(f"published scores: random {result['published']['random']}, human {result['published']['human']}")
