@@ -402,6 +402,11 @@ def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
 
     try:
         return handler(args)
+    except BrokenPipeError:  # `sb3-atari plugins | head`: the reader left; no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         hint = getattr(args, "interrupted", None)
         print(f"error: interrupted{'; ' + hint if hint else ''}", file=sys.stderr)
