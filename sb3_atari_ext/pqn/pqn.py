@@ -205,7 +205,8 @@ class PQN(AtomicSaveMixin, BaseAlgorithm):
                 if len(ended):  # the true last observation of each finished episode (SB3 resets)
                     last = np.stack([infos[i]["terminal_observation"] for i in ended])
                     step_next_q[th.as_tensor(ended, device=device)] = self.q_net(obs_as_tensor(last, device)).max(dim=1).values
-            truncated = np.array([bool(info.get("TimeLimit.truncated", False)) for info in infos])
+            truncated = np.zeros(n_envs, dtype=bool)  # only an env whose episode just ended can be truncated
+            truncated[ended] = [bool(infos[i].get("TimeLimit.truncated", False)) for i in ended]
             rewards[t] = th.as_tensor(step_rewards, dtype=th.float32, device=device)
             next_q[t] = step_next_q
             terminated[t] = th.as_tensor(dones & ~truncated, dtype=th.float32, device=device)
