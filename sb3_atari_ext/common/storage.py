@@ -66,6 +66,7 @@ def open_storage(storage: str, create: bool = True) -> Any:
             f"--storage {storage!r} is neither a journal file (ending in .log) nor a database URL "
             "(sqlite:///study.db, postgresql+psycopg://user:password@host:5432/db)"
         )
+    _require_driver(storage)
     global _STALE_CALLBACK_ARG
     _STALE_CALLBACK_ARG = _STALE_CALLBACK_ARG or _stale_callback_arg()
     heartbeat = _env_float(ENV_HEARTBEAT, 60.0)
@@ -92,6 +93,28 @@ def open_storage(storage: str, create: bool = True) -> Any:
                 continue
             raise StorageError(f"cannot open the Optuna storage {redact(storage)}: {reason}") from None
     raise AssertionError("unreachable")
+
+
+#: PostgreSQL drivers SQLAlchemy names in URLs (``postgresql`` alone means psycopg2), their modules
+_POSTGRES_DRIVERS = {"": "psycopg2", "psycopg": "psycopg", "psycopg2": "psycopg2", "asyncpg": "asyncpg", "pg8000": "pg8000"}
+
+
+def _require_driver(storage: str) -> None:
+    """A PostgreSQL URL whose driver is not installed: one line naming our ``postgres`` extra,
+    before anything is built (SQLAlchemy would say only "Failed to import DB access module")."""
+    import importlib.util
+
+    dialect, _, driver = storage.partition("://")[0].partition("+")
+    if dialect not in ("postgresql", "postgres"):
+        return
+    module = _POSTGRES_DRIVERS.get(driver, driver)
+    if importlib.util.find_spec(module) is not None:
+        return
+    if module == "psycopg":
+        hint = 'pip install "sb3-atari-ext[postgres]"'
+    else:
+        hint = f'pip install {module}, or pip install "sb3-atari-ext[postgres]" and use postgresql+psycopg://'
+    raise StorageError(f"the Optuna storage {redact(storage)} needs the {module} package, which is not installed: {hint}")
 
 
 def _open_journal(path: str, create: bool) -> Any:
