@@ -51,7 +51,7 @@ def allocated_bytes(make) -> int:
 
 def ours_allocated(cls, capacity):
     def make():
-        buffer = cls(capacity, OBS, ACT, device="cpu")
+        buffer = cls(capacity, OBS, ACT, device="cpu", compression=None)
         buffer._allocate()
         return buffer
 
@@ -144,8 +144,8 @@ def main() -> None:
     # 2. add()
     transitions = list(stream(3000))
     sb3_buf = ReplayBuffer(1000, OBS, ACT, device="cpu")
-    frame_buf = FrameReplayBuffer(1000, OBS, ACT, device="cpu")
-    prio_buf = PrioritizedReplayBuffer(1000, OBS, ACT, device="cpu")
+    frame_buf = FrameReplayBuffer(1000, OBS, ACT, device="cpu", compression=None)
+    prio_buf = PrioritizedReplayBuffer(1000, OBS, ACT, device="cpu", compression=None)
     for buf in (sb3_buf, frame_buf, prio_buf):  # fill once: every page touched, steady state (ring wraps)
         time_adds(buf, transitions[:1500])
     add = {"sb3": [], "frame": [], "prio": []}
@@ -172,11 +172,11 @@ def main() -> None:
             stop = min(start + 4096, 100_000)
             arr[start:stop] = frame_block[: stop - start]
     sb3_100k.full = True
-    frame_100k = FrameReplayBuffer(100_000, OBS, ACT, device="cpu")
+    frame_100k = FrameReplayBuffer(100_000, OBS, ACT, device="cpu", compression=None)
     fill_frame_buffer(frame_100k)
-    prio_100k_buf = PrioritizedReplayBuffer(100_000, OBS, ACT, device="cpu")
+    prio_100k_buf = PrioritizedReplayBuffer(100_000, OBS, ACT, device="cpu", compression=None)
     fill_frame_buffer(prio_100k_buf)
-    prio_1m_buf = PrioritizedReplayBuffer(1_000_000, OBS, ACT, device="cpu")
+    prio_1m_buf = PrioritizedReplayBuffer(1_000_000, OBS, ACT, device="cpu", compression=None)
     fill_frame_buffer(prio_1m_buf)
 
     def prioritized_step(buffer=prio_1m_buf) -> None:

@@ -5,9 +5,11 @@ its own: one that fails to import gives one warning naming it and everything els
 (``SB3_ATARI_EXT_STRICT=1`` makes such failures fatal, for plugin authors).
 ``SB3_ATARI_EXT_PLUGINS=builtin,my_plugin`` loads only the named entry points.
 
-The :class:`Registry` calls every hook implementation with a ``register`` callback bound to the
-plugin, so it knows which distribution registered each entry, checks the entry, and refuses a
-name that two plugins register (naming both distributions).
+Three steps: **loading** (:class:`Registry` loads the entry points into a pluggy manager),
+**collecting** (:func:`collect_entries` calls every hook implementation with a ``register``
+callback bound to the plugin, so it knows which distribution registered each entry, and refuses
+a name that two plugins register, naming both distributions) and **checking** (one function per
+kind in :data:`CHECKS`).
 """
 
 from __future__ import annotations
@@ -107,42 +109,61 @@ def _fail(message: str, exc: BaseException | None = None) -> None:
     warnings.warn(message, PluginLoadWarning, stacklevel=3)
 
 
+def _check_file(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+    if not Path(value).is_file():
+        raise ValueError(f"hyperparameter file for {key[0]!r} does not exist: {value}")
+
+
+def _check_env_entry_point(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+    if not (callable(value) or (isinstance(value, str) and ":" in value)):
+        raise TypeError(f"entry point of env {key[0]!r} must be 'module:callable' or callable, got {value!r}")
+
+
+def _check_callable(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+    if not callable(value):
+        raise TypeError(f"{kind[:-1]} {key[-1]!r} must be callable, got {value!r}")
+
+
+def _check_sampler(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+    converter = extra.get("converter")
+    if not callable(value) or (converter is not None and not callable(converter)):
+        raise TypeError(f"sampler for {key[0]!r} and its converter must be callable")
+
+
+def _subclass_of(module: str, base_name: str) -> Callable[..., None]:
+    """A check that the entry is a subclass of ``module.base_name`` (imported only when checked:
+    SB3's base classes load torch)."""
+
+    def check(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
+        base = getattr(importlib.import_module(module), base_name)
+        if not (isinstance(value, type) and issubclass(value, base)):
+            raise TypeError(f"{kind[:-1].replace('_', ' ')} {key[-1]!r} must be a subclass of {base_name}, got {value!r}")
+
+    return check
+
+
+#: one check per kind: raises ``TypeError`` / ``ValueError`` when an entry is not what its hook promises
+CHECKS: dict[str, Callable[[str, tuple[str, ...], Any, dict[str, Any]], None]] = {
+    "algorithms": _subclass_of("stable_baselines3.common.base_class", "BaseAlgorithm"),
+    "policies": _subclass_of("stable_baselines3.common.policies", "BasePolicy"),
+    "feature_extractors": _subclass_of("stable_baselines3.common.torch_layers", "BaseFeaturesExtractor"),
+    "replay_buffers": _subclass_of("stable_baselines3.common.buffers", "ReplayBuffer"),
+    "wrappers": _check_callable,
+    "reward_functions": _check_callable,
+    "switch_conditions": _check_callable,
+    "envs": _check_env_entry_point,
+    "vec_envs": _check_callable,
+    "hyperparams": _check_file,
+    "samplers": _check_sampler,
+}
+
+
 def _check_entry(kind: str, key: tuple[str, ...], value: Any, extra: dict[str, Any]) -> None:
     """Raise ``TypeError``/``ValueError`` when ``value`` is not what the hook promises."""
     for part in key:
         if not isinstance(part, str) or not part:
             raise ValueError(f"{kind} names must be non-empty strings, got {part!r}")
-    if kind == "hyperparams":
-        if not Path(value).is_file():
-            raise ValueError(f"hyperparameter file for {key[0]!r} does not exist: {value}")
-        return
-    if kind == "envs":
-        if not (callable(value) or (isinstance(value, str) and ":" in value)):
-            raise TypeError(f"entry point of env {key[0]!r} must be 'module:callable' or callable, got {value!r}")
-        return
-    if kind in ("reward_functions", "wrappers", "switch_conditions", "vec_envs"):
-        if not callable(value):
-            raise TypeError(f"{kind[:-1]} {key[-1]!r} must be callable, got {value!r}")
-        return
-    if kind == "samplers":
-        converter = extra.get("converter")
-        if not callable(value) or (converter is not None and not callable(converter)):
-            raise TypeError(f"sampler for {key[0]!r} and its converter must be callable")
-        return
-    # Class entries: import the SB3 base classes only here (they load torch).
-    from stable_baselines3.common.base_class import BaseAlgorithm
-    from stable_baselines3.common.buffers import ReplayBuffer
-    from stable_baselines3.common.policies import BasePolicy
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-
-    base = {
-        "algorithms": BaseAlgorithm,
-        "policies": BasePolicy,
-        "feature_extractors": BaseFeaturesExtractor,
-        "replay_buffers": ReplayBuffer,
-    }[kind]
-    if not (isinstance(value, type) and issubclass(value, base)):
-        raise TypeError(f"{kind[:-1].replace('_', ' ')} {key[-1]!r} must be a subclass of {base.__name__}, got {value!r}")
+    CHECKS[kind](kind, key, value, extra)
 
 
 # Kinds whose short names share one namespace in RL Zoo yaml (policy_kwargs, env_wrapper, ...).
@@ -183,8 +204,110 @@ def _check_shadowing(
         raise _Conflict(plugin, f"{what} of {dist} shadows the class path {name!r}: register it under a short name")
 
 
+# -- collecting: call every hook with a ``register`` callback bound to its plugin --------------
+def collect_entries(pm: pluggy.PluginManager, plugins: dict[str, PluginInfo]) -> dict[str, dict[tuple[str, ...], Entry]]:
+    """Call every hook once and return the checked entries by kind. A plugin whose name clashes
+    with an earlier plugin's (or shadows another kind's short name or a dotted class path) is
+    disabled with one warning naming both distributions, and the collection starts over without
+    it; everything else keeps working."""
+    while True:
+        try:
+            entries = _collect_once(pm, plugins)
+            apply_policy_aliases(entries)
+            return entries
+        except _Conflict as conflict:
+            info = plugins.get(conflict.plugin)
+            if info is None or info.disabled is not None:  # cannot happen twice: safety net
+                raise PluginConflictError(conflict.message) from None
+            info.disabled = conflict.message
+            _fail(f"sb3_atari_ext: plugin {conflict.plugin!r} ({info.distribution}) is disabled: {conflict.message}")
+
+
+def _collect_once(pm: pluggy.PluginManager, plugins: dict[str, PluginInfo]) -> dict[str, dict[tuple[str, ...], Entry]]:
+    entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
+    for kind, (hook_name, n_key) in KINDS.items():
+        caller = getattr(pm.hook, hook_name)
+        # get_hookimpls() lists implementations in registration order (pluggy *calls* them
+        # in reverse); each is called on its own to know which plugin registered what.
+        for impl in caller.get_hookimpls():
+            info = plugins.get(impl.plugin_name)
+            if info is not None and info.disabled is not None:
+                continue
+            dist = info.distribution if info else impl.plugin_name
+            register = _make_register(entries, kind, n_key, impl.plugin_name, dist)
+            try:
+                impl.function(register=register)
+            except _Conflict:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken hook must not break the others
+                _fail(f"sb3_atari_ext: hook {hook_name} of plugin {impl.plugin_name!r} ({dist}) failed: {exc!r}", exc)
+    return entries
+
+
+def _make_register(
+    entries: dict[str, dict[tuple[str, ...], Entry]], kind: str, n_key: int, plugin: str, dist: str
+) -> Callable[..., None]:
+    table = entries[kind]
+
+    def register(*args: Any, **extra: Any) -> None:
+        if len(args) != n_key + 1:
+            raise TypeError(f"register() for {kind} takes {n_key + 1} positional arguments, got {len(args)}")
+        key, value = tuple(args[:n_key]), args[n_key]
+        _check_entry(kind, key, value, extra)
+        if kind == "hyperparams":
+            key = (*key, plugin)  # merged per algorithm by the RL Zoo bridge
+        what = f"{kind[:-1].replace('_', ' ')} {':'.join(key)!r}"
+        if key in table:
+            other = table[key]
+            raise _Conflict(
+                plugin,
+                f"{what} is already registered by plugin {other.plugin!r} (distribution {other.distribution}); "
+                f"this plugin is {dist}. Uninstall one, or load only one with {ENV_ONLY}.",
+            )
+        if kind in SHORT_NAME_KINDS:
+            _check_shadowing(entries, kind, key[0], what, plugin, dist)
+        table[key] = Entry(kind, key, value, plugin, dist, extra)
+
+    return register
+
+
+def apply_policy_aliases(entries: dict[str, dict[tuple[str, ...], Entry]]) -> None:
+    """Add each registered policy alias to its algorithm class's ``policy_aliases``."""
+    algos = {entry.name: entry.value for entry in entries["algorithms"].values()}
+    for (algo, alias), entry in entries["policies"].items():
+        cls = algos.get(algo)
+        if cls is None:
+            _fail(f"sb3_atari_ext: plugin {entry.plugin!r} registers policy {alias!r} for unknown algorithm {algo!r}")
+            continue
+        # A class-level copy so the alias never leaks into a parent class (e.g. SB3's DQN).
+        if "policy_aliases" not in cls.__dict__:
+            cls.policy_aliases = dict(cls.policy_aliases)
+        cls.policy_aliases[alias] = entry.value
+
+
+def register_gym_envs(entries: dict[tuple[str, ...], Entry]) -> list[str]:
+    """Register plugin env ids with gymnasium (idempotent); returns the ids. An id gymnasium
+    already has with another entry point (from outside our plugins) is a :class:`PluginConflictError`."""
+    import gymnasium
+
+    ids = []
+    for (env_id,), entry in entries.items():
+        existing = gymnasium.envs.registry.get(env_id)
+        if existing is not None:
+            if existing.entry_point != entry.value:
+                raise PluginConflictError(
+                    f"env {env_id!r} of plugin {entry.plugin!r} ({entry.distribution}) is already registered "
+                    f"with gymnasium by something else (entry point {existing.entry_point!r})"
+                )
+        else:
+            gymnasium.register(env_id, entry_point=entry.value, **entry.extra)
+        ids.append(env_id)
+    return ids
+
+
 class Registry:
-    """The plugin manager plus the components its plugins register.
+    """The plugin manager, the loaded plugins and (collected on first use by
+    :func:`collect_entries`) the components they register.
 
     :param load_entry_points: load the installed plugins of the ``sb3_atari_ext`` group now.
     """
@@ -238,69 +361,10 @@ class Registry:
 
     # -- collecting ----------------------------------------------------------------------------
     def _collect(self) -> dict[str, dict[tuple[str, ...], Entry]]:
-        """Call every hook once. A plugin whose name clashes with an earlier plugin's (or shadows
-        another kind's short name or a dotted class path) is disabled with one warning naming both
-        distributions, and the collection starts over without it; everything else keeps working."""
         with self._lock:
-            while self._entries is None:
-                try:
-                    entries = self._collect_once()
-                    self._apply_policy_aliases(entries)
-                    self._entries = entries
-                except _Conflict as conflict:
-                    info = self.plugins.get(conflict.plugin)
-                    if info is None or info.disabled is not None:  # cannot happen twice: safety net
-                        raise PluginConflictError(conflict.message) from None
-                    info.disabled = conflict.message
-                    _fail(f"sb3_atari_ext: plugin {conflict.plugin!r} ({info.distribution}) is disabled: {conflict.message}")
+            if self._entries is None:
+                self._entries = collect_entries(self.pm, self.plugins)
             return self._entries
-
-    def _collect_once(self) -> dict[str, dict[tuple[str, ...], Entry]]:
-        entries: dict[str, dict[tuple[str, ...], Entry]] = {kind: {} for kind in KINDS}
-        for kind, (hook_name, n_key) in KINDS.items():
-            caller = getattr(self.pm.hook, hook_name)
-            # get_hookimpls() lists implementations in registration order (pluggy *calls* them
-            # in reverse); each is called on its own to know which plugin registered what.
-            for impl in caller.get_hookimpls():
-                info = self.plugins.get(impl.plugin_name)
-                if info is not None and info.disabled is not None:
-                    continue
-                dist = info.distribution if info else impl.plugin_name
-                register = self._make_register(entries, kind, n_key, impl.plugin_name, dist)
-                try:
-                    impl.function(register=register)
-                except _Conflict:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a broken hook must not break the others
-                    _fail(f"sb3_atari_ext: hook {hook_name} of plugin {impl.plugin_name!r} ({dist}) failed: {exc!r}", exc)
-        return entries
-
-    @staticmethod
-    def _make_register(
-        entries: dict[str, dict[tuple[str, ...], Entry]], kind: str, n_key: int, plugin: str, dist: str
-    ) -> Callable[..., None]:
-        table = entries[kind]
-
-        def register(*args: Any, **extra: Any) -> None:
-            if len(args) != n_key + 1:
-                raise TypeError(f"register() for {kind} takes {n_key + 1} positional arguments, got {len(args)}")
-            key, value = tuple(args[:n_key]), args[n_key]
-            _check_entry(kind, key, value, extra)
-            if kind == "hyperparams":
-                key = (*key, plugin)  # merged per algorithm by the RL Zoo bridge
-            what = f"{kind[:-1].replace('_', ' ')} {':'.join(key)!r}"
-            if key in table:
-                other = table[key]
-                raise _Conflict(
-                    plugin,
-                    f"{what} is already registered by plugin {other.plugin!r} (distribution {other.distribution}); "
-                    f"this plugin is {dist}. Uninstall one, or load only one with {ENV_ONLY}.",
-                )
-            if kind in SHORT_NAME_KINDS:
-                _check_shadowing(entries, kind, key[0], what, plugin, dist)
-            table[key] = Entry(kind, key, value, plugin, dist, extra)
-
-        return register
 
     # -- queries ---------------------------------------------------------------------------------
     def entries(self, kind: str) -> dict[tuple[str, ...], Entry]:
@@ -340,39 +404,9 @@ class Registry:
             names.setdefault(cls.__name__, cls)
         return names
 
-    def _apply_policy_aliases(self, entries: dict[str, dict[tuple[str, ...], Entry]]) -> None:
-        algos = {entry.name: entry.value for entry in entries["algorithms"].values()}
-        for (algo, alias), entry in entries["policies"].items():
-            cls = algos.get(algo)
-            if cls is None:
-                _fail(f"sb3_atari_ext: plugin {entry.plugin!r} registers policy {alias!r} for unknown algorithm {algo!r}")
-                continue
-            # A class-level copy so the alias never leaks into a parent class (e.g. SB3's DQN).
-            if "policy_aliases" not in cls.__dict__:
-                cls.policy_aliases = dict(cls.policy_aliases)
-            cls.policy_aliases[alias] = entry.value
-
     def register_envs(self) -> list[str]:
-        """Register every plugin env id with gymnasium (idempotent); returns the ids.
-
-        An id gymnasium already has with another entry point (from outside our plugins) is a
-        :class:`PluginConflictError`.
-        """
-        import gymnasium
-
-        ids = []
-        for (env_id,), entry in self.entries("envs").items():
-            existing = gymnasium.envs.registry.get(env_id)
-            if existing is not None:
-                if existing.entry_point != entry.value:
-                    raise PluginConflictError(
-                        f"env {env_id!r} of plugin {entry.plugin!r} ({entry.distribution}) is already registered "
-                        f"with gymnasium by something else (entry point {existing.entry_point!r})"
-                    )
-            else:
-                gymnasium.register(env_id, entry_point=entry.value, **entry.extra)
-            ids.append(env_id)
-        return ids
+        """Register every plugin env id with gymnasium (idempotent); returns the ids."""
+        return register_gym_envs(self.entries("envs"))
 
     def describe(self) -> list[dict[str, Any]]:
         """One dict per plugin: distribution, version, hooks and every name it registers."""

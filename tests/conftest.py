@@ -5,8 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The tests' networks are tiny: torch's intra-op threads only contend with each other (and, on a
+# 2-core machine, with the subprocesses tests start). One thread, as RL Zoo's --num-threads 1.
+torch.set_num_threads(1)
 
 
 def run(args, cwd, env=None, timeout=300, check=True):

@@ -91,7 +91,7 @@ def walkthrough_files() -> dict[str, str]:
 
     page = (ROOT / "docs" / "plugins.md").read_text()
     files = {}
-    for indent, body in re.findall(r"^( *)```(?:python|toml|yaml)\n(.*?)^\1```", page, flags=re.DOTALL | re.MULTILINE):
+    for _indent, body in re.findall(r"^( *)```(?:python|toml|yaml)\n(.*?)^\1```", page, flags=re.DOTALL | re.MULTILINE):
         body = textwrap.dedent(body)
         first = body.splitlines()[0]
         match = re.fullmatch(r"# ([\w./-]+\.(?:py|toml|yml))", first)
@@ -108,22 +108,53 @@ def test_the_plugin_walkthrough_installs_trains_and_passes_the_kit(tmp_path):
     import os
 
     files = walkthrough_files()
-    assert {"pyproject.toml", "my_plugin/__init__.py", "my_plugin/plugin.py", "my_plugin/algorithm.py",
-            "my_plugin/my_dqn.yml", "tests/test_my_plugin.py"} <= set(files)
+    assert {
+        "pyproject.toml",
+        "my_plugin/__init__.py",
+        "my_plugin/plugin.py",
+        "my_plugin/algorithm.py",
+        "my_plugin/my_dqn.yml",
+        "tests/test_my_plugin.py",
+    } <= set(files)
     project, site = tmp_path / "my-plugin", tmp_path / "site"
     for name, text in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(project)]
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "--target",
+        str(site),
+        str(project),
+    ]
     done = subprocess.run(install, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     env = dict(os.environ, PYTHONPATH=str(site))
-    listed = subprocess.run([sys.executable, "-m", "sb3_atari_ext.cli", "plugins", "--json"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "sb3_atari_ext.cli", "plugins", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr[-3000:]
     assert "my_dqn" in json.dumps([p for p in json.loads(listed.stdout) if p["name"] == "my_plugin"])
-    train = [sys.executable, "-m", "rl_zoo3.train", "--algo", "my_dqn", "--env", "CartPole-v1", "-n", "700",
-             "-f", str(tmp_path / "logs"), "--eval-freq", "-1"]
+    train = [
+        sys.executable,
+        "-m",
+        "rl_zoo3.train",
+        "--algo",
+        "my_dqn",
+        "--env",
+        "CartPole-v1",
+        "-n",
+        "700",
+        "-f",
+        str(tmp_path / "logs"),
+        "--eval-freq",
+        "-1",
+    ]
     done = subprocess.run(train, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Default hyperparameters for environment" in done.stdout and "gradient_steps', 128" in done.stdout

@@ -122,8 +122,21 @@ def test_every_command_on_the_base_install(base_env: dict[str, str], tmp_path: P
     [
         (["--algo", "apex_ddqn", "--env", "CartPole-v1", "-n", "200"], "ray"),
         (
-            ["--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "200", "--optimize", "--n-trials", "1",
-             "--storage", "postgresql+psycopg://user:secret@127.0.0.1:1/db", "--study-name", "s"],
+            [
+                "--algo",
+                "ddqn_prio",
+                "--env",
+                "CartPole-v1",
+                "-n",
+                "200",
+                "--optimize",
+                "--n-trials",
+                "1",
+                "--storage",
+                "postgresql+psycopg://user:secret@127.0.0.1:1/db",
+                "--study-name",
+                "s",
+            ],
             "postgres",
         ),
     ],

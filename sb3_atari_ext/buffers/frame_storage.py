@@ -53,8 +53,10 @@ def _differs(a, b):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _append_frames(frames, env, count, capacity, stack, first):  # pragma: no cover - compiled
+    # ``frames`` is the log itself, or (compressed logs) a small staging ring the caller compresses from
+    slots = frames.shape[0]
     for j in range(first, stack.shape[0]):
-        frames[count % capacity, env, :] = stack[j]
+        frames[count % slots, env, :] = stack[j]
         count += 1
     return count
 
@@ -102,6 +104,10 @@ def _store_env(frames, env, count, capacity, stack, next_stack, last, last_valid
     return ptr, start, next_ptr, next_start, count
 
 
+#: bytes a compressed frame is counted at by ``memory_limit`` and the memory check
+COMPRESSED_FRAME_BYTES = 1024
+
+
 class ReplayMemoryError(MemoryError):
     """The replay buffer would not fit in the available memory."""
 
@@ -140,6 +146,11 @@ class FrameReplayBuffer(ReplayBuffer):
         0.02 for frame stacks (Atari episodes are hundreds of steps long), 1.0 for single-frame
         observations (MinAtar, vectors), where a transition stores at most two frames, so the log can
         never overflow and the buffer holds no more than SB3's ``ReplayBuffer`` would.
+    :param compression: ``"zstd"``: every frame of the log is compressed (zstd with a dictionary
+        trained on the buffer's first frames; ~100-520 bytes per Atari frame instead of 7,056),
+        decompressed when sampled; ``None``: frames stored as they are; ``"auto"`` (default):
+        ``"zstd"`` for image frames of 1 KB or more (Atari) when the ``zstandard`` package is
+        installed, else ``None`` (MinAtar's and vector frames are too small to gain).
     """
 
     def __init__(
@@ -154,6 +165,7 @@ class FrameReplayBuffer(ReplayBuffer):
         memory_limit: str | int | None = None,
         frame_channels: int = 1,
         frame_slack: float | None = None,
+        compression: str | None = "auto",
     ) -> None:
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("FrameReplayBuffer does not support Dict observations; use SB3's DictReplayBuffer")
@@ -165,6 +177,7 @@ class FrameReplayBuffer(ReplayBuffer):
         if frame_slack is None:
             frame_slack = 0.02 if self.n_stack > 1 else 1.0
         self.frame_slack = float(frame_slack)
+        self.compression = self._choose_compression(compression)
         self.buffer_size = max(buffer_size // n_envs, 1)
         self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
         if self.memory_limit is not None:
@@ -176,9 +189,24 @@ class FrameReplayBuffer(ReplayBuffer):
             self.buffer_size = min(self.buffer_size, fits)
         # Room for the first frames of episodes: a fraction of the capacity, and at least 64 extra.
         self.log_capacity = int(np.ceil(self.buffer_size * (1 + self.frame_slack))) + max(2 * self.n_stack, 64)
-        self.frames: np.ndarray | None = None
+        self.frames: np.ndarray | None = None  # the frame log, or with compression its staging ring
+        self.frame_store: Any = None  # with compression: the compressed frame log
         self.observations = None  # type: ignore[assignment]  # stacks are never stored whole
         self._warned_eviction = False
+
+    def _choose_compression(self, compression: str | None) -> str | None:
+        from sb3_atari_ext.buffers.compression import CODECS, require_zstandard, zstandard_available
+
+        frame_bytes = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+        if compression == "auto":
+            image = self.frame_dtype == np.uint8 and len(self.frame_shape) == 3
+            return "zstd" if image and frame_bytes >= 1024 and zstandard_available() else None
+        if compression is None:
+            return None
+        if compression not in CODECS:
+            raise ValueError(f"compression={compression!r}: expected one of {', '.join(map(repr, CODECS))}, 'auto' or None")
+        require_zstandard()
+        return compression
 
     # -- layout ----------------------------------------------------------------------------------
     def _setup_frames(self, frame_channels: int) -> None:
@@ -218,6 +246,10 @@ class FrameReplayBuffer(ReplayBuffer):
     def bytes_per_transition(self) -> int:
         """Storage bytes per transition (frames with the log's slack, pointers, action, reward, flags)."""
         frame = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+        if self.compression is not None:
+            # the compressed size is known only once frames arrive: counted at COMPRESSED_FRAME_BYTES
+            # (payload, object header and pointer), above every Atari game measured (~140-560)
+            frame = min(frame, COMPRESSED_FRAME_BYTES)
         action = self.action_dim * np.dtype(self._maybe_cast_dtype(self.action_space.dtype)).itemsize
         return int(np.ceil(frame * (1 + self.frame_slack))) + 4 * 8 + action + 3 * 4
 
@@ -232,7 +264,8 @@ class FrameReplayBuffer(ReplayBuffer):
         if self.frames is None:
             return 0
         arrays = (self.frames, self.obs_ptr, self.obs_start, self.next_ptr, self.next_start, self.actions, self.rewards)
-        return sum(a.nbytes for a in arrays) + self.dones.nbytes + self.timeouts.nbytes
+        stored = self.frame_store.nbytes if self.frame_store is not None else 0
+        return sum(a.nbytes for a in arrays) + self.dones.nbytes + self.timeouts.nbytes + stored
 
     # -- storage ---------------------------------------------------------------------------------
     def _allocate(self) -> None:
@@ -244,7 +277,15 @@ class FrameReplayBuffer(ReplayBuffer):
                 "or cap it with replay_buffer_kwargs: dict(memory_limit='4GB')."
             )
         shape = (self.buffer_size, self.n_envs)
-        self.frames = np.zeros((self.log_capacity, self.n_envs, *self.frame_shape), dtype=self.frame_dtype)
+        if self.compression is not None:
+            from sb3_atari_ext.buffers.compression import ZstdFrameStore
+
+            frame_bytes = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
+            self.frame_store = ZstdFrameStore(self.log_capacity, self.n_envs, frame_bytes)
+            slots = 4 * self.n_stack + 8  # the staging ring: one add appends at most 2 * n_stack frames
+        else:
+            slots = self.log_capacity
+        self.frames = np.zeros((slots, self.n_envs, *self.frame_shape), dtype=self.frame_dtype)
         self.log_count = np.zeros(self.n_envs, dtype=np.int64)  # absolute number of frames appended per env
         self.obs_ptr, self.obs_start = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
         self.next_ptr, self.next_start = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
@@ -265,14 +306,16 @@ class FrameReplayBuffer(ReplayBuffer):
         # buffer saved after a short run is then megabytes, not 7 GB of zeros.
         state = self.__dict__.copy()
         state.pop("_log_words", None)
-        if self.frames is not None:
+        if self.frames is not None and self.frame_store is None:
             state["frames"] = self.frames[: int(min(self.log_count.max(), self.log_capacity))]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("compression", None)  # buffers saved before compression existed
+        self.__dict__.setdefault("frame_store", None)
         frames = state.get("frames")
-        if frames is not None and frames.shape[0] < self.log_capacity:
+        if frames is not None and self.frame_store is None and frames.shape[0] < self.log_capacity:
             self.frames = np.zeros((self.log_capacity, *frames.shape[1:]), dtype=frames.dtype)
             self.frames[: frames.shape[0]] = frames
         if self.frames is not None:
@@ -289,7 +332,7 @@ class FrameReplayBuffer(ReplayBuffer):
         # Not pickled (a view would be saved as a copy): rebuilt after allocation and unpickling.
         frame_bytes = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
         self._word = np.uint64 if frame_bytes % 8 == 0 else np.uint8
-        self._log_words = self.frames.reshape(self.log_capacity, self.n_envs, -1).view(np.uint8).view(self._word)
+        self._log_words = self.frames.reshape(self.frames.shape[0], self.n_envs, -1).view(np.uint8).view(self._word)
 
     def _store(self, pos: int, obs: np.ndarray, next_obs: np.ndarray) -> None:
         """Append what is new in (obs, next_obs) to each env's frame log (compiled, per env).
@@ -300,6 +343,7 @@ class FrameReplayBuffer(ReplayBuffer):
         """
         obs_frames, next_frames, log = self._words(obs), self._words(next_obs), self._log_words
         for env in range(self.n_envs):
+            before = int(self.log_count[env])
             ptr, start, next_ptr, next_start, count = _store_env(
                 log,
                 env,
@@ -313,6 +357,10 @@ class FrameReplayBuffer(ReplayBuffer):
                 self._last_start[env],
             )
             self.log_count[env] = count
+            if self.frame_store is not None:  # compress what was staged
+                slots = log.shape[0]
+                for position in range(before, count):
+                    self.frame_store.put(position % self.log_capacity, env, log[position % slots, env])
             self.obs_ptr[pos, env], self.obs_start[pos, env] = ptr, start
             self.next_ptr[pos, env], self.next_start[pos, env] = next_ptr, next_start
             self._last_ptr[env], self._last_start[env] = next_ptr, next_start
@@ -354,8 +402,13 @@ class FrameReplayBuffer(ReplayBuffer):
         count = count or self.n_stack
         positions = ptr[:, None] - np.arange(count - 1, -1, -1)  # [batch, count]
         flat = (positions % self.log_capacity) * self.n_envs + env_indices[:, None]
-        frames = np.take(self.frames.reshape(-1, *self.frame_shape), flat, axis=0)
         padding = positions < start[:, None]
+        if self.frame_store is not None:  # decode only the frames that are not padding
+            frames = np.zeros((*flat.shape, *self.frame_shape), dtype=self.frame_dtype)
+            kept = ~padding
+            frames[kept] = self.frame_store.get(flat[kept]).view(self.frame_dtype).reshape(-1, *self.frame_shape)
+            return frames
+        frames = np.take(self.frames.reshape(-1, *self.frame_shape), flat, axis=0)
         if padding.any():
             frames[padding] = 0
         return frames

@@ -79,6 +79,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
     :param memory_limit: cap on the buffer's memory (``"4GB"``): see :class:`FrameReplayBuffer`
     :param frame_channels: channels per frame of an image stack (see :class:`FrameReplayBuffer`)
     :param frame_slack: frame-log room for episode starts (see :class:`FrameReplayBuffer`)
+    :param compression: ``"auto"``, ``"zstd"`` or ``None``: frame compression (see :class:`FrameReplayBuffer`)
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         memory_limit: str | int | None = None,
         frame_channels: int = 1,
         frame_slack: float | None = None,
+        compression: str | None = "auto",
     ) -> None:
         validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
         super().__init__(
@@ -110,6 +112,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
             memory_limit=memory_limit,
             frame_channels=frame_channels,
             frame_slack=frame_slack,
+            compression=compression,
         )
         self.alpha = float(alpha)
         self.beta = float(beta)
@@ -163,8 +166,14 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         for t in range(count):
             flat[t] = self.pos
             info = {"TimeLimit.truncated": bool(truncated[t])}
-            self.add(observations[t : t + 1], next_observations[t : t + 1], actions[t : t + 1],
-                     np.asarray(rewards[t : t + 1], dtype=np.float32), np.asarray(dones[t : t + 1]), [info])
+            self.add(
+                observations[t : t + 1],
+                next_observations[t : t + 1],
+                actions[t : t + 1],
+                np.asarray(rewards[t : t + 1], dtype=np.float32),
+                np.asarray(dones[t : t + 1]),
+                [info],
+            )
         if count and not dones[-1]:  # the stream continues elsewhere: end n-step returns here
             self.timeouts[flat[-1], 0] = True
             self.dones[flat[-1], 0] = False

@@ -130,7 +130,7 @@ def test_memory_per_transition_is_measured_below_target():
     capacity = 20_000  # small enough to allocate quickly; the log's fixed extra room is then ~0.3%
 
     def ours():
-        buffer = FrameReplayBuffer(capacity, space, ACT, device="cpu")
+        buffer = FrameReplayBuffer(capacity, space, ACT, device="cpu", compression=None)
         buffer._allocate()
         return buffer
 
@@ -147,7 +147,7 @@ def test_memory_per_transition_is_measured_below_target():
 
 def test_memory_limit_sizes_the_buffer():
     space = spaces.Box(0, 255, shape=(4, 84, 84), dtype=np.uint8)
-    buffer = FrameReplayBuffer(1_000_000, space, ACT, device="cpu", memory_limit="100MB")
+    buffer = FrameReplayBuffer(1_000_000, space, ACT, device="cpu", memory_limit="100MB", compression=None)
     assert buffer.buffer_size == int(100e6 / buffer.bytes_per_transition)
     assert FrameReplayBuffer(1000, space, ACT, device="cpu", memory_limit="4GB").buffer_size == 1000
     assert parse_bytes("512MiB") == 512 * 2**20 and parse_bytes(1024) == 1024
@@ -158,7 +158,7 @@ def test_memory_limit_sizes_the_buffer():
 
 def test_buffer_that_cannot_fit_fails_at_first_add_with_clear_message():
     space = spaces.Box(0, 255, shape=(4, 84, 84), dtype=np.uint8)
-    buffer = FrameReplayBuffer(10**9, space, ACT, device="cpu")  # 7 TB: constructing it is fine (lazy)
+    buffer = FrameReplayBuffer(10**9, space, ACT, device="cpu", compression=None)  # 7 TB: constructing it is fine (lazy)
     stream = StackedEpisodes(1, size=84)
     with pytest.raises(ReplayMemoryError, match="memory_limit"):
         buffer.add(*stream.step())

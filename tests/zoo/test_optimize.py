@@ -175,7 +175,7 @@ def test_killed_worker_trial_becomes_fail_and_is_retried(tmp_path):
         ("foo://nowhere/db", "cannot open the Optuna storage foo://nowhere/db"),
         ("results.txt", "neither a journal file"),
         # a driver that is not installed: named, with the install line, before anything is built
-        ("postgresql+pg8000://u:hunter2@h/db", 'postgresql+pg8000://u:***@h/db needs the pg8000 package'),
+        ("postgresql+pg8000://u:hunter2@h/db", "postgresql+pg8000://u:***@h/db needs the pg8000 package"),
         ("postgresql+asyncpg://u:hunter2@h/db", 'pip install "sb3-atari-ext[postgres]" and use postgresql+psycopg://'),
     ],
 )
