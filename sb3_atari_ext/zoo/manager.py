@@ -54,6 +54,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.vec_env_backend = "dummy"
         #: the ``env_wrapper`` entry, for backends that rebuild RL Zoo's env pipeline
         self.env_wrapper_spec: list[tuple[str, dict[str, Any]]] = []
+        #: whether Ctrl-C ended the hyperparameter search
+        self.search_interrupted = False
         #: signal mask to restore after the final save (SIGINT/SIGTERM wait from the end of learn)
         self.held_signal_mask: Any = None
         #: the yaml entry with ``-params`` as read, stored in an Optuna study for ``sb3-atari study``
@@ -349,18 +351,38 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def hyperparameters_optimization(self) -> None:
         import warnings
 
-        with optimize.search_storage(self), warnings.catch_warnings():
-            # RL Zoo's closing importance plot on a few trials: Optuna's PED-ANOVA says its quantiles
-            # coincide, which tells the user nothing about their search
-            warnings.filterwarnings("ignore", message="Target and region quantiles select the same set")
-            super().hyperparameters_optimization()
+        self.search_interrupted = False
+        try:
+            with optimize.search_storage(self), warnings.catch_warnings():
+                # RL Zoo's closing importance plot on a few trials: Optuna's PED-ANOVA says its quantiles
+                # coincide, which tells the user nothing about their search
+                warnings.filterwarnings("ignore", message="Target and region quantiles select the same set")
+                super().hyperparameters_optimization()
+        except ValueError:  # RL Zoo's summary of a study with no completed trial
+            if not self.search_interrupted:
+                raise
+        if self.search_interrupted:
+            print(
+                "interrupted: the search stopped at Ctrl-C (the running trial is marked pruned); finished trials "
+                "are kept in the study, and the same command goes on with it",
+                file=sys.stderr,
+            )
+            raise SystemExit(130)
 
     def objective(self, trial: Any) -> float:
+        import optuna
+
         callbacks, n_envs = self.specified_callbacks, self.n_envs
         self.specified_callbacks = optimize.with_trial_metrics(self, trial)
         token = optimize.CURRENT.set(self)
         try:
             return super().objective(trial)
+        except KeyboardInterrupt:
+            # Ctrl-C: end the whole search after this trial (RL Zoo would swallow the interrupt and
+            # Optuna log it with a traceback as a failed trial); the trial is recorded as pruned
+            self.search_interrupted = True
+            trial.study.stop()
+            raise optuna.TrialPruned("interrupted by Ctrl-C") from None
         finally:
             optimize.CURRENT.reset(token)
             self.specified_callbacks, self.n_envs, self.trial_n_envs = callbacks, n_envs, None

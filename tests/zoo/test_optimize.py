@@ -4,6 +4,7 @@ The PostgreSQL tests use a real server (``scripts/test-services.sh`` starts it o
 the README's test command runs that script) at ``SB3_ATARI_TEST_POSTGRES``.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import numpy as np
 import optuna
 import pytest
 import yaml
+from optuna.storages.journal import JournalFileBackend
 
 from sb3_atari_ext.zoo.optimize import open_storage, retry_callback
 from tests.conftest import ZOO_OPTIMIZE, run, zoo_train, zoo_train_args
@@ -312,3 +314,36 @@ def test_a_trial_that_cannot_be_loaded_is_one_line_and_masked(tmp_path, extra, m
     assert result.returncode != 0 and lines[-1].startswith(message.replace("STUDY", name)), result.stderr[-2000:]
     assert "Traceback" not in result.stderr and ":sb3atari@" not in result.stderr + result.stdout
     assert not (tmp_path / "logs" / "ddqn_prio" / "CartPole-v1_1").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_the_search_with_one_line_and_exit_130(tmp_path):
+    """SIGINT during a trial: the search stops (RL Zoo would swallow it and go on to the summary,
+    Optuna would log a traceback), the trial is recorded as pruned, the exit status is 130."""
+    args = zoo_train_args("ddqn_prio", "CartPole-v1", 200_000, *ZOO_OPTIMIZE, "--n-trials", "5", folder=str(tmp_path / "logs"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    search = subprocess.Popen(
+        [sys.executable, *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    journal = tmp_path / "logs" / "ddqn_prio" / "optuna.log"
+
+    def trials():
+        storage = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
+        return optuna.load_study(study_name="ddqn_prio-CartPole-v1", storage=storage).trials
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        with contextlib.suppress(KeyError, FileNotFoundError, ValueError):
+            if journal.is_file() and any(t.state == optuna.trial.TrialState.RUNNING for t in trials()):
+                break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the search never started a trial")
+    time.sleep(2)  # inside the trial's training
+    search.send_signal(signal.SIGINT)
+    out, err = search.communicate(timeout=120)
+    assert search.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.rstrip().splitlines()[-1].startswith("interrupted: the search stopped")
+    (trial,) = trials()
+    assert trial.state == optuna.trial.TrialState.PRUNED
