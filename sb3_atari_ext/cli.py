@@ -384,6 +384,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(handlers[args.command], args)
 
 
+def _one_line_warnings(default: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` that prints warnings about the user's files as one ``warning:`` line
+    (Python's own format adds the warning's source line)."""
+    from sb3_atari_ext.analysis.runs import UnreadableRunFileWarning
+
+    shown: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        if issubclass(category, UnreadableRunFileWarning):
+            if str(message) not in shown:  # once per file, however often it is read
+                shown.add(str(message))
+                print(f"\nwarning: {message}", file=sys.stderr)
+        else:
+            default(message, category, *args, **kwargs)
+
+    return show
+
+
 class CommandError(Exception):
     """A user mistake found by a command itself (the message is the whole error line)."""
 
@@ -398,10 +416,14 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run one sub-command; a user mistake is one ``error:`` line on stderr and exit status 2,
     an interruption exit status 130 (``SB3_ATARI_EXT_DEBUG=1`` shows the traceback instead)."""
+    import warnings
+
     from sb3_atari_ext.zoo.errors import _debug
 
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warnings(warnings.showwarning)
+            return handler(args)
     except BrokenPipeError:  # `sb3-atari plugins | head`: the reader left; no traceback
         import os
 

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+
+from sb3_atari_ext.common.validation import first_line
 
 # game (ALE name) -> (random score, human score); see the module docstring for the source
 ATARI_SCORES: dict[str, tuple[float, float]] = {
@@ -165,6 +168,20 @@ def play(make_env: Any, episodes: int, seed: int, act: Any, progress: Any = None
     return returns, lengths
 
 
+def saved_hyperparams(saved: Path) -> tuple[dict[str, Any], str | None]:
+    """RL Zoo's saved hyperparameters of a run (``<run>/<env>/config.yml``) and its VecNormalize
+    statistics path; an unreadable ``config.yml`` is a ``ValueError`` naming the file."""
+    from rl_zoo3.utils import get_saved_hyperparams
+
+    try:
+        return get_saved_hyperparams(str(saved), norm_reward=False, test_mode=True)
+    except (AttributeError, TypeError, ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"cannot read {saved / 'config.yml'} ({first_line(exc)}): RL Zoo writes it as a mapping of the "
+            "run's hyperparameters; restore it or train the run again"
+        ) from None
+
+
 def evaluate(
     algo: str,
     env_id: str,
@@ -176,7 +193,7 @@ def evaluate(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Trained agent vs uniform-random agent, same seeds; returns a JSON-able dict."""
-    from rl_zoo3.utils import get_latest_run_id, get_saved_hyperparams
+    from rl_zoo3.utils import get_latest_run_id
 
     from sb3_atari_ext.analysis.runs import load_model
 
@@ -184,7 +201,7 @@ def evaluate(
     model_path = run / f"{env_id}.zip"
     if not model_path.is_file():
         raise FileNotFoundError(f"no trained model {model_path}")
-    hyperparams, stats_path = get_saved_hyperparams(str(run / env_id.replace("/", "-")), norm_reward=False, test_mode=True)
+    hyperparams, stats_path = saved_hyperparams(run / env_id.replace("/", "-"))
 
     def make_env(episode_seed: int) -> Any:
         return _make_env(env_id, hyperparams, stats_path, episode_seed)

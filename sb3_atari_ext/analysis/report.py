@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from sb3_atari_ext.analysis import plotting
-from sb3_atari_ext.analysis.runs import Run, find_runs, group_runs, split_group
+from sb3_atari_ext.analysis.runs import Run, UnreadableRunFileWarning, find_runs, group_runs, split_group
+from sb3_atari_ext.common.validation import first_line
 
 METRICS = (
     ("loss", "loss"),
@@ -165,16 +167,15 @@ def best_run(runs: list[Run]) -> Run | None:
 def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progress: Any = None) -> int:
     """Record the run's best model playing (``best_model.zip``, else the final model); returns the frame count."""
     from PIL import Image
-    from rl_zoo3.utils import get_saved_hyperparams
 
-    from sb3_atari_ext.analysis.evaluate import _make_env
+    from sb3_atari_ext.analysis.evaluate import _make_env, saved_hyperparams
     from sb3_atari_ext.analysis.runs import load_model
 
     model_file = run.path / "best_model.zip"
     if not model_file.is_file():
         model_file = run.model
     env_id = _gym_id(run)
-    hyperparams, stats_path = get_saved_hyperparams(str(run.path / run.env), norm_reward=False, test_mode=True)
+    hyperparams, stats_path = saved_hyperparams(run.path / run.env)
     env = _make_env(env_id, hyperparams, stats_path, seed, render_mode="rgb_array")
     images = []
     try:
@@ -246,8 +247,13 @@ def write_report(logs: str, out: str, gif_frames: int = 300, show_progress: bool
     bar.update(1)
     best = best_run(runs)
     if best is not None and gif_frames > 0:
-        written["gif_frames"] = gameplay_gif(best, out_dir / "gameplay.gif", frames=gif_frames, progress=lambda: bar.update(1))
-        written["gif_run"] = best.name
+        try:
+            written["gif_frames"] = gameplay_gif(
+                best, out_dir / "gameplay.gif", frames=gif_frames, progress=lambda: bar.update(1)
+            )
+            written["gif_run"] = best.name
+        except ValueError as exc:  # the run's saved hyperparameters or model cannot be read
+            warnings.warn(f"no gameplay GIF of {best.name}: {first_line(exc)}", UnreadableRunFileWarning, stacklevel=2)
     bar.close()
     (out_dir / "index.html").write_text(_index_html(written))
     (out_dir / "report.json").write_text(json.dumps(written, indent=2, default=str))

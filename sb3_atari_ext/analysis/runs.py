@@ -11,15 +11,25 @@ import csv
 import re
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sb3_atari_ext.common.run_folder import FAILED_MARKER, check_model_file
+from sb3_atari_ext.common.run_folder import DAMAGED_WEIGHTS, FAILED_MARKER, check_model_file, is_damaged_weights
+from sb3_atari_ext.common.validation import first_line
 
 _RUN = re.compile(r"(?P<env>.+)_(?P<id>\d+)")
+
+
+class UnreadableRunFileWarning(UserWarning):
+    """A file of a run folder could not be read; the run is shown without it."""
+
+
+def _unreadable(file: Path, reason: str) -> None:
+    warnings.warn(f"{file} is unreadable ({reason}); the run is shown without it", UnreadableRunFileWarning, stacklevel=3)
 RUNNING_WITHIN_S = 120.0  # a run whose files changed this recently, with no final model, is running
 
 
@@ -55,9 +65,14 @@ class Run:
         if not file.is_file():
             return {}
         try:
-            return dict(yaml.unsafe_load(file.read_text()) or {})
-        except (yaml.YAMLError, TypeError, ValueError):
+            config = yaml.unsafe_load(file.read_text()) or {}
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+            _unreadable(file, first_line(exc))
             return {}
+        if not isinstance(config, dict):
+            _unreadable(file, f"a {type(config).__name__}, not RL Zoo's mapping of hyperparameters")
+            return {}
+        return dict(config)
 
     @property
     def name(self) -> str:
@@ -91,19 +106,32 @@ class Run:
         if not file.is_file():
             return []
         try:
-            return list(yaml.safe_load(file.read_text()) or [])
-        except yaml.YAMLError:
+            records = yaml.safe_load(file.read_text()) or []
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+            _unreadable(file, first_line(exc))
             return []
+        if not (isinstance(records, list) and all(isinstance(r, dict) for r in records)):
+            _unreadable(file, "not a list of metric records")
+            return []
+        return records
 
     def evaluations(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(timesteps, mean evaluation reward)`` from ``evaluations.npz``, if any."""
         file = self.path / "evaluations.npz"
         if not file.is_file():
             return None
-        data = np.load(file)
-        if len(data["timesteps"]) == 0:
+        try:
+            with np.load(file) as data:
+                timesteps, results = np.asarray(data["timesteps"]), np.asarray(data["results"], dtype=float)
+            if results.ndim != 2 or len(results) != len(timesteps):
+                raise ValueError(f"results of shape {results.shape} for {len(timesteps)} timesteps")
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # npz: a zip of arrays
+            reason = "not an evaluations file of SB3's EvalCallback" if "pickled" in str(exc) else first_line(exc)
+            _unreadable(file, reason)
             return None
-        return data["timesteps"], data["results"].mean(axis=1)
+        if len(timesteps) == 0:
+            return None
+        return timesteps, results.mean(axis=1)
 
     def summary(self) -> dict[str, Any]:
         best, last = self.best_episode(), self.mean_last()
@@ -243,4 +271,9 @@ def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:
     check_model_file(path)
     # as rl_zoo3.enjoy: no optimizer schedule is needed to act
     custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0}
-    return algos[algo].load(path, custom_objects=custom_objects, **kwargs)
+    try:
+        return algos[algo].load(path, custom_objects=custom_objects, **kwargs)
+    except Exception as exc:
+        if is_damaged_weights(exc):
+            raise ValueError(f"{path}: {DAMAGED_WEIGHTS}") from None
+        raise

@@ -29,3 +29,17 @@ def check_model_file(path: str | Path) -> None:
         raise ValueError(f"{path} is not a readable model ({reason}); was its save interrupted?") from None
     if "data" not in names or broken is not None:
         raise ValueError(f"{path} is not a complete SB3 model (missing 'data' or a corrupt member {broken!r})")
+
+
+#: what a model whose weights torch cannot read means to the user (SB3 loads them weights-only)
+DAMAGED_WEIGHTS = (
+    "a weights file (.pth) inside the model zip is damaged: torch could not read it; restore the file "
+    "or train again (never load it with weights_only=False)"
+)
+
+
+def is_damaged_weights(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch failing to read a weights file of a model zip."""
+    import pickle
+
+    return isinstance(exc, pickle.UnpicklingError) or str(exc).startswith("Weights only load failed")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.common.run_folder import mark_failed
+from sb3_atari_ext.common.run_folder import DAMAGED_WEIGHTS, is_damaged_weights, mark_failed
 from sb3_atari_ext.common.validation import first_line
 
 ENV_DEBUG = "SB3_ATARI_EXT_DEBUG"
@@ -68,6 +68,8 @@ def _describe(exc: BaseException, manager: Any) -> str:
 
     if isinstance(exc, (MissingExtraError, StorageError, TrialSelectionError)):
         return text
+    if is_damaged_weights(exc):
+        return DAMAGED_WEIGHTS
     if "not found in gym registry" in text or (isinstance(exc, AssertionError) and str(exc).strip()):
         return text  # RL Zoo's own checks (env id with its "did you mean", -i path, ...) say what is wrong
     if isinstance(exc, NonFiniteLossError):

@@ -152,3 +152,52 @@ def test_report_writes_plots_gif_and_index(runs):
     html = (out / "index.html").read_text()
     assert "learning_curves.png" in html and "gameplay.gif" in html and "ddqn_prio/CartPole-v1_2" in html
     assert "index.html" in result.stdout
+
+
+def _damage_weights(model):
+    import zipfile
+
+    with zipfile.ZipFile(model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["policy.pth"] = b"not a torch file" * 8
+    with zipfile.ZipFile(model, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_corrupt_run_files_are_one_line_each_and_report_goes_on(tmp_path, cartpole_runs, capsys):
+    """A run whose evaluations.npz is garbage, whose metrics.yml is a scalar and whose config.yml is
+    a list: report warns once per file (one line each) and still writes its plots; evaluate ends in
+    one error naming config.yml; a model whose weights are damaged is one error line everywhere."""
+    from sb3_atari_ext.cli import main
+
+    folder = copy_cartpole_runs(cartpole_runs, tmp_path)
+    run_dir = folder / "logs" / "ddqn_prio" / "CartPole-v1_2"
+    (run_dir / "evaluations.npz").write_text("garbage{{")
+    (run_dir / "metrics.yml").write_text("5\n")
+    (run_dir / "CartPole-v1" / "config.yml").write_text("- a\n- list\n")
+    capsys.readouterr()
+    assert main(["report", "-f", str(folder / "logs"), "--out", str(tmp_path / "report"), "--gif-frames", "0"]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3 and "Traceback" not in err
+    assert all(str(run_dir) in line for line in warnings)
+    assert (tmp_path / "report" / "learning_curves.png").is_file()
+
+    args = ["evaluate", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", str(folder / "logs"), "--episodes", "1"]
+    assert main([*args, "--exp-id", "2"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: cannot read") and "config.yml" in line
+
+    _damage_weights(folder / "logs" / "ddqn_prio" / "CartPole-v1_1" / "CartPole-v1.zip")
+    assert main([*args, "--exp-id", "1"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "weights file (.pth) inside the model zip is damaged" in line
+    enjoy = run(
+        ["-m", "rl_zoo3.enjoy", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "--exp-id", "1",
+         "-n", "50", "--no-render"],
+        cwd=folder,
+        check=False,
+    )  # fmt: skip
+    assert enjoy.returncode != 0 and enjoy.stderr.strip().splitlines()[-1].startswith("error: a weights file")
+    assert "Traceback" not in enjoy.stderr
