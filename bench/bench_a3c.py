@@ -1,16 +1,19 @@
-"""``a3c`` on the envpool backend vs SB3 ``A2C`` on ``SubprocVecEnv``, measured side by side.
+"""``a3c`` on a C++ vector backend (``--backend ale_vector``, the default, or ``envpool``) vs SB3
+``A2C`` on ``SubprocVecEnv``, measured side by side.
 
-1. Env-only throughput (random actions, agent steps/s): ``EnvpoolVecEnv`` vs RL Zoo's pipeline
-   (``SubprocVecEnv`` of ``AtariWrapper`` envs + ``VecFrameStack(4)`` + ``VecTransposeImage``),
-   same game, same number of envs.
+1. Env-only throughput (random actions, agent steps/s): the backend's ``VecEnv`` vs RL Zoo's
+   pipeline (``SubprocVecEnv`` of ``AtariWrapper`` envs + ``VecFrameStack(4)`` +
+   ``VecTransposeImage``), same game, same number of envs.
 2. Training throughput (agent steps/s of ``learn``): ``A3C`` (``CnnLstmPolicy``: the trunk +
    a 256-cell LSTM) with its envs on envpool vs ``A2C`` (``CnnPolicy``: the same trunk, no LSTM)
    with RL Zoo's ``SubprocVecEnv`` pipeline; both with RL Zoo's A2C Atari settings (n_steps 5,
    RMSProp). The trunk is the A3C paper's network (``SmallCNN``, fc 256) or ``--extractor nature``.
+3. Training throughput of the same ``A3C`` with its envs on the backend vs on RL Zoo's
+   ``SubprocVecEnv`` pipeline: what the backend alone gives a whole training process.
 
 Runs are interleaved (baseline, ours, baseline, ours, ...); each ``learn`` is warmed up first.
 
-    python bench/bench_a3c.py --envs 16 --env-steps 4000 --train-steps 4000 --repeats 2
+    python bench/bench_a3c.py --envs 16 --env-steps 4000 --train-steps 4000 --repeats 2 [--backend envpool]
 
 ``--breakdown`` also splits one timed a3c ``learn`` into env stepping (``step_wait``), the update
 (``train``) and the rest (forward passes while acting, bookkeeping), with the CPU cores the
@@ -36,9 +39,12 @@ from stable_baselines3.common.vec_env import SubprocVecEnv, VecFrameStack, VecTr
 
 from sb3_atari_ext import A3C
 from sb3_atari_ext.torch_layers import SmallCNN
+from sb3_atari_ext.wrappers.ale_vector import AleVecEnv
 from sb3_atari_ext.wrappers.envpool import EnvpoolVecEnv
 
 ENV_ID = "BreakoutNoFrameskip-v4"
+BACKENDS = {"ale_vector": AleVecEnv, "envpool": EnvpoolVecEnv}
+BACKEND = "ale_vector"  # set by --backend
 gym.register_envs(ale_py)
 
 
@@ -48,7 +54,7 @@ def zoo_env(n_envs: int, seed: int):
 
 
 def ours_env(n_envs: int, seed: int):
-    return EnvpoolVecEnv(ENV_ID, n_envs=n_envs, seed=seed, frame_stack=4)
+    return BACKENDS[BACKEND](ENV_ID, n_envs=n_envs, seed=seed, frame_stack=4)
 
 
 def env_steps_per_second(make, n_envs: int, steps: int, seed: int) -> float:
@@ -73,11 +79,13 @@ def trunk(name: str) -> dict:
     return dict(features_extractor_class=SmallCNN, features_extractor_kwargs=dict(features_dim=256))
 
 
-def train_steps_per_second(ours: bool, n_envs: int, steps: int, seed: int, extractor: str) -> float:
+def train_steps_per_second(
+    ours: bool, n_envs: int, steps: int, seed: int, extractor: str, a3c_on_subproc: bool = False
+) -> float:
     common = dict(n_steps=5, learning_rate=7e-4, ent_coef=0.01, seed=seed, device="cpu")
     optimizer = dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))
     if ours:  # a3c's own RMSProp (SB3's RMSpropTFLike numbers in one foreach pass), same settings
-        env = ours_env(n_envs, seed)
+        env = zoo_env(n_envs, seed) if a3c_on_subproc else ours_env(n_envs, seed)
         policy_kwargs = dict(trunk(extractor), lstm_hidden_size=256)
         model = A3C("CnnLstmPolicy", env, rms_prop_eps=1e-5, rms_prop_alpha=0.99, policy_kwargs=policy_kwargs, **common)
     else:
@@ -150,20 +158,28 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--extractor", choices=["small", "nature"], default="small")
     parser.add_argument("--breakdown", action="store_true", help="also split one a3c run into env / update / rest")
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="ale_vector")
     args = parser.parse_args()
-    print(f"{ENV_ID}, {args.envs} envs, torch threads {th.get_num_threads()}, extractor {args.extractor}")
+    global BACKEND
+    BACKEND = args.backend
+    print(f"{ENV_ID}, {args.envs} envs, torch threads {th.get_num_threads()}, extractor {args.extractor}, backend {BACKEND}")
 
     base_env, ours_env_rates = [], []
     for repeat in range(args.repeats):
         base_env.append(env_steps_per_second(zoo_env, args.envs, args.env_steps, repeat))
         ours_env_rates.append(env_steps_per_second(ours_env, args.envs, args.env_steps, repeat))
-    report("env only: envpool backend vs SubprocVecEnv + AtariWrapper", base_env, ours_env_rates, 2.0)
+    report(f"env only: {BACKEND} backend vs SubprocVecEnv + AtariWrapper", base_env, ours_env_rates, 2.0)
 
     base_train, ours_train = [], []
     for repeat in range(args.repeats):
         base_train.append(train_steps_per_second(False, args.envs, args.train_steps, repeat, args.extractor))
         ours_train.append(train_steps_per_second(True, args.envs, args.train_steps, repeat, args.extractor))
-    report("training: a3c (LSTM) on envpool vs SB3 A2C on SubprocVecEnv", base_train, ours_train, 2.0)
+    report(f"training: a3c (LSTM) on {BACKEND} vs SB3 A2C on SubprocVecEnv", base_train, ours_train, 2.0)
+    subproc = [
+        train_steps_per_second(True, args.envs, args.train_steps, repeat, args.extractor, a3c_on_subproc=True)
+        for repeat in range(args.repeats)
+    ]
+    report(f"training: a3c on {BACKEND} vs the same a3c on SubprocVecEnv", subproc, ours_train, 1.5)
     if args.breakdown:
         print(a3c_breakdown(args.envs, args.train_steps, 0, args.extractor))
 

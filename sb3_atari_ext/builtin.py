@@ -87,9 +87,11 @@ def register_reward_functions(register: Callable[..., None]) -> None:
 
 @hookimpl
 def register_vec_envs(register: Callable[..., None]) -> None:
+    from sb3_atari_ext.wrappers.ale_vector import make_ale_vector_env
     from sb3_atari_ext.wrappers.envpool import make_envpool_env
 
     register("envpool", make_envpool_env)
+    register("ale_vector", make_ale_vector_env)
 
 
 @hookimpl

@@ -436,8 +436,10 @@ def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except user_error_types() as exc:
         if _debug():
             raise
-        text = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc).strip()
-        print(f"error: {text.splitlines()[0] if text else type(exc).__name__}", file=sys.stderr)
+        from sb3_atari_ext.common.validation import first_line
+
+        shown = ValueError(exc.args[0]) if isinstance(exc, KeyError) and exc.args else exc  # KeyError's repr quotes
+        print(f"error: {first_line(shown)}", file=sys.stderr)
         return 2
 
 

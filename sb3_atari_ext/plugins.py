@@ -27,6 +27,7 @@ from typing import Any
 import pluggy
 
 from sb3_atari_ext import hookspecs
+from sb3_atari_ext.common.validation import env_flag
 
 ENTRY_POINT_GROUP = "sb3_atari_ext"
 ENV_ONLY = "SB3_ATARI_EXT_PLUGINS"
@@ -93,7 +94,7 @@ class Entry:
 
 
 def _strict() -> bool:
-    return os.environ.get(ENV_STRICT, "").lower() in {"1", "true", "yes"}
+    return env_flag(ENV_STRICT)
 
 
 def _only() -> set[str] | None:

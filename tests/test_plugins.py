@@ -42,12 +42,13 @@ def registry():
 def test_builtin_components_come_through_the_hooks(registry):
     from sb3_atari_ext import A3C, PQN, Rainbow
     from sb3_atari_ext.apex import ApexDDQN
+    from sb3_atari_ext.wrappers.ale_vector import make_ale_vector_env
     from sb3_atari_ext.wrappers.envpool import make_envpool_env
 
     expected = {"ddqn_prio": DDQNPrio, "split_q": SplitQ, "a3c": A3C, "apex_ddqn": ApexDDQN, "rainbow": Rainbow, "pqn": PQN}
     assert registry.names("algorithms") == expected
     assert "PrioritizedReplayBuffer" in registry.names("replay_buffers")
-    assert registry.names("vec_envs") == {"envpool": make_envpool_env}
+    assert registry.names("vec_envs") == {"envpool": make_envpool_env, "ale_vector": make_ale_vector_env}
     assert [p.name for p in registry.hyperparams_files("ddqn_prio")] == ["ddqn_prio.yml"]
     assert callable(registry.get("samplers", "ddqn_prio"))
 

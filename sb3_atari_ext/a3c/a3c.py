@@ -245,7 +245,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
             },
         )
         check_learning_rate(params)
-        if "optimizer" in params and params["optimizer"] not in OPTIMIZERS:
+        if "optimizer" in params and not (isinstance(params["optimizer"], str) and params["optimizer"] in OPTIMIZERS):
             raise HyperparameterError("optimizer", params["optimizer"], f"one of {', '.join(map(repr, OPTIMIZERS))}")
 
     def _setup_model(self) -> None:

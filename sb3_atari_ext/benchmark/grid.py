@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from sb3_atari_ext.common.validation import first_line
+
 VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq")
 
 
@@ -140,7 +142,7 @@ def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except FileNotFoundError:
         raise GridError(f"grid file not found: {path}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise GridError(f"cannot read grid file {path}: {str(exc).splitlines()[0]}") from None
+        raise GridError(f"cannot read grid file {path}: {first_line(exc)}") from None
     if not isinstance(data, dict):
         raise GridError(f"grid file {path}: expected a mapping (budget, seeds, envs, variants), got {type(data).__name__}")
     known = {"budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "variants", "references"}

@@ -6,10 +6,22 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from stable_baselines3.common.callbacks import BaseCallback
+
+
+class StopWhenRequested(BaseCallback):
+    """Callback that ends ``learn()`` at the next step once ``requested()`` is true (a hyperparameter
+    search's Ctrl-C: the handler sets a flag, the running trial stops at a step boundary)."""
+
+    def __init__(self, requested: Callable[[], bool], verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.requested = requested
+
+    def _on_step(self) -> bool:
+        return not self.requested()
 
 
 class StopTrainingOnSignal(BaseCallback):

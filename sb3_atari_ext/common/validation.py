@@ -103,6 +103,13 @@ class MissingExtraError(ImportError):
         )
 
 
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to a true value (``1``, ``true``, ``yes``)."""
+    import os
+
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message, or its type's name when it has none (for one-line errors)."""
     text = str(exc).strip()

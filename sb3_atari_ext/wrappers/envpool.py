@@ -70,32 +70,37 @@ def envpool_task_id(env_id: str) -> str:
     return task
 
 
-def atari_kwargs_from_wrappers(wrappers: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+def atari_kwargs_from_wrappers(wrappers: Sequence[tuple[str, dict[str, Any]]], backend: str = "envpool") -> dict[str, Any]:
     """AtariWrapper's settings from RL Zoo's ``env_wrapper`` list, or :class:`BackendUnavailable`.
 
     :param wrappers: ``[(qualified class name, kwargs), ...]`` as written in the yaml
     """
     if len(wrappers) != 1 or wrappers[0][0] not in (ATARI_WRAPPER, "AtariWrapper"):
         names = [name for name, _ in wrappers] or ["none"]
-        raise BackendUnavailable(f"envpool backend reproduces env_wrapper AtariWrapper only, got {names}")
+        raise BackendUnavailable(f"{backend} backend reproduces env_wrapper AtariWrapper only, got {names}")
     kwargs = dict(wrappers[0][1] or {})
     unknown = set(kwargs) - set(ATARI_DEFAULTS)
     if unknown:
-        raise BackendUnavailable(f"envpool backend does not support AtariWrapper arguments {sorted(unknown)}")
+        raise BackendUnavailable(f"{backend} backend does not support AtariWrapper arguments {sorted(unknown)}")
     return {**ATARI_DEFAULTS, **kwargs}
 
 
-class EnvpoolVecEnv(VecEnv):
-    """SB3 ``VecEnv`` over an envpool Atari pool, matching RL Zoo's AtariWrapper pipeline.
+class AtariPoolVecEnv(VecEnv):
+    """SB3 ``VecEnv`` over a C++ pool of Atari games (envpool's or ale-py's), matching RL Zoo's
+    AtariWrapper pipeline: life losses as dones, unclipped Monitor episodes, terminal observations,
+    zero-filled stacks after a reset. Subclasses open the pool and translate its calls.
 
     :param env_id: an RL Zoo Atari id (``BreakoutNoFrameskip-v4``)
     :param n_envs: number of environments
-    :param seed: envpool seed (env ``i`` gets ``seed + i`` inside envpool)
+    :param seed: pool seed (env ``i`` gets ``seed + i``)
     :param frame_stack: frames per observation (RL Zoo's ``frame_stack``; 1 for none)
     :param noop_max: AtariWrapper settings (see ``ATARI_DEFAULTS``)
-    :param monitor_dir: folder for a ``envpool.monitor.csv`` (RL Zoo's per-env Monitor files)
-    :param num_threads: envpool worker threads (0: one per core)
+    :param monitor_dir: folder for a ``<backend>.monitor.csv`` (RL Zoo's per-env Monitor files)
+    :param num_threads: pool worker threads (0: one per core)
     """
+
+    #: the backend's name: ``vec_env: <name>`` and the Monitor file's name
+    backend = "pool"
 
     def __init__(
         self,
@@ -115,12 +120,12 @@ class EnvpoolVecEnv(VecEnv):
         import gymnasium as gym
 
         self.env_id = env_id
-        self.task_id = envpool_task_id(env_id)
         if n_envs < 1 or frame_stack < 1 or frame_skip < 1:
             raise ValueError(f"n_envs, frame_stack and frame_skip must be >= 1, got {n_envs}, {frame_stack}, {frame_skip}")
         self.frame_stack = frame_stack
         self.frame_skip = frame_skip
         self.terminal_on_life_loss = terminal_on_life_loss
+        self.clip_reward = clip_reward
         try:
             import ale_py
 
@@ -128,25 +133,15 @@ class EnvpoolVecEnv(VecEnv):
             max_frames = (gym.spec(env_id).kwargs or {}).get("max_num_frames_per_episode", 108_000)
         except (ImportError, gym.error.Error):
             max_frames = 108_000
-        self._pool_kwargs = dict(
-            num_envs=n_envs,
-            batch_size=n_envs,
-            num_threads=num_threads,
-            stack_num=frame_stack,
-            frame_skip=frame_skip,
-            noop_max=max(int(noop_max), 1),  # envpool draws [0, noop_max): 1 means no no-ops, like SB3's 0
-            img_height=screen_size,
-            img_width=screen_size,
-            episodic_life=False,  # life losses are handled here (envpool's version resets the game on reset())
-            reward_clip=clip_reward,
-            repeat_action_probability=float(action_repeat_probability),
-            max_episode_steps=max(1, int(max_frames) // frame_skip),
-            use_fire_reset=True,
-        )
+        self._settings = dict(
+            n_envs=n_envs, num_threads=num_threads, frame_stack=frame_stack, frame_skip=frame_skip,
+            noop_max=int(noop_max), screen_size=screen_size, clip_reward=clip_reward,
+            action_repeat_probability=float(action_repeat_probability), max_frames=int(max_frames),
+        )  # fmt: skip
         self._seed = 0 if seed is None else int(seed)
-        self._pool = self._make_pool(self._seed)
+        action_space = self._open(self._seed)
         observation_space = spaces.Box(0, 255, (frame_stack, screen_size, screen_size), np.uint8)
-        super().__init__(n_envs, observation_space, self._pool.action_space)
+        super().__init__(n_envs, observation_space, action_space)
         self._actions = np.zeros(n_envs, dtype=np.int32)
         self._lives = np.zeros(n_envs, dtype=np.int64)
         self._since_reset = np.zeros(n_envs, dtype=np.int64)
@@ -160,18 +155,32 @@ class EnvpoolVecEnv(VecEnv):
 
             os.makedirs(monitor_dir, exist_ok=True)
             self._writer = ResultsWriter(
-                os.path.join(monitor_dir, "envpool"), header={"t_start": self._t_start, "env_id": env_id}
+                os.path.join(monitor_dir, self.backend), header={"t_start": self._t_start, "env_id": env_id}
             )
 
-    def _make_pool(self, seed: int) -> Any:
-        import envpool
+    # -- what a backend provides -------------------------------------------------------------------
+    def _open(self, seed: int) -> spaces.Space:
+        """Open the pool with ``seed``; return the action space of one game."""
+        raise NotImplementedError
 
-        # envpool takes int32 seeds; RL Zoo draws its default seed from [0, 2**32 - 1)
-        return envpool.make_gymnasium(self.task_id, seed=seed % 2**31, **self._pool_kwargs)
+    def _reset_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Reset every game: (observations, lives)."""
+        raise NotImplementedError
+
+    def _reset_some(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reset the games ``indices``: (their observations, their lives)."""
+        raise NotImplementedError
+
+    def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Step every game: (observations, unclipped rewards, terminated, truncated, lives)."""
+        raise NotImplementedError
+
+    def _close_pool(self) -> None:
+        raise NotImplementedError
 
     # -- helpers -----------------------------------------------------------------------------------
     def _zero_stale_frames(self, obs: np.ndarray) -> None:
-        """VecFrameStack starts a stack with zeros after a reset; envpool repeats the first frame."""
+        """VecFrameStack starts a stack with zeros after a reset; the pools repeat the first frame."""
         stale = self.frame_stack - 1 - self._since_reset
         for i in np.flatnonzero(stale > 0):
             obs[i, : stale[i]] = 0
@@ -180,18 +189,18 @@ class EnvpoolVecEnv(VecEnv):
     def reset(self) -> VecEnvObs:
         seed = self._seeds[0]
         if seed is not None and seed != self._seed:
-            self._pool.close()
+            self._close_pool()
             self._seed = int(seed)
-            self._pool = self._make_pool(self._seed)
+            self._open(self._seed)
         self._reset_seeds()
         self._reset_options()
-        obs, info = self._pool.reset()
-        self._lives[:] = info["lives"]
+        obs, lives = self._reset_all()
+        self._lives[:] = lives
         self._since_reset[:] = 0
         self._returns[:] = 0.0
         self._lengths[:] = 0
         self._episode_start[:] = time.time()
-        self.reset_infos = [{"lives": int(lives)} for lives in info["lives"]]
+        self.reset_infos = [{"lives": int(n)} for n in lives]
         obs = np.array(obs)
         self._zero_stale_frames(obs)
         return obs
@@ -200,10 +209,11 @@ class EnvpoolVecEnv(VecEnv):
         self._actions = np.asarray(actions).reshape(self.num_envs).astype(np.int32, copy=False)
 
     def step_wait(self) -> VecEnvStepReturn:
-        obs, rewards, terminated, truncated, info = self._pool.step(self._actions)
+        obs, raw_rewards, terminated, truncated, lives = self._step(self._actions)
         obs = np.array(obs)
-        lives = np.asarray(info["lives"])
-        self._returns += info["reward"]  # envpool's unclipped reward
+        lives = np.asarray(lives)
+        raw_rewards = np.asarray(raw_rewards, dtype=np.float64)
+        self._returns += raw_rewards
         self._lengths += 1
         self._since_reset += 1
         game_over = np.asarray(terminated | truncated)
@@ -231,14 +241,15 @@ class EnvpoolVecEnv(VecEnv):
                     self._writer.write_row(episode)
             self._returns[over] = 0.0
             self._lengths[over] = 0
-            reset_obs, reset_info = self._pool.reset(over.astype(np.int32))
+            reset_obs, reset_lives = self._reset_some(over)
             obs[over] = reset_obs
-            self._lives[over] = reset_info["lives"]
+            self._lives[over] = reset_lives
         self._zero_stale_frames(obs)
-        return obs, np.asarray(rewards, dtype=np.float32), dones, infos
+        rewards = np.sign(raw_rewards) if self.clip_reward else raw_rewards  # SB3's ClipRewardEnv
+        return obs, rewards.astype(np.float32), dones, infos
 
     def close(self) -> None:
-        self._pool.close()
+        self._close_pool()
         if self._writer is not None:
             self._writer.close()
 
@@ -250,15 +261,15 @@ class EnvpoolVecEnv(VecEnv):
             import gymnasium as gym
 
             return [gym.spec(self.env_id)] * n
-        raise AttributeError(f"EnvpoolVecEnv has no per-env attribute {attr_name!r}")
+        raise AttributeError(f"{type(self).__name__} has no per-env attribute {attr_name!r}")
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"EnvpoolVecEnv cannot set {attr_name!r} on envpool environments")
+        raise AttributeError(f"{type(self).__name__} cannot set {attr_name!r} on {self.backend} environments")
 
     def env_method(
         self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
     ) -> list[Any]:
-        raise AttributeError(f"EnvpoolVecEnv cannot call {method_name!r} on envpool environments")
+        raise AttributeError(f"{type(self).__name__} cannot call {method_name!r} on {self.backend} environments")
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
         from stable_baselines3.common.monitor import Monitor
@@ -268,6 +279,55 @@ class EnvpoolVecEnv(VecEnv):
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         return [None] * self.num_envs
+
+
+class EnvpoolVecEnv(AtariPoolVecEnv):
+    """:class:`AtariPoolVecEnv` on an envpool Atari pool (``vec_env: envpool``)."""
+
+    backend = "envpool"
+
+    def __init__(self, env_id: str, *args: Any, **kwargs: Any) -> None:
+        self.task_id = envpool_task_id(env_id)
+        super().__init__(env_id, *args, **kwargs)
+
+    def _open(self, seed: int) -> spaces.Space:
+        import envpool
+
+        s = self._settings
+        # envpool takes int32 seeds; RL Zoo draws its default seed from [0, 2**32 - 1)
+        self._pool = envpool.make_gymnasium(
+            self.task_id,
+            seed=seed % 2**31,
+            num_envs=s["n_envs"],
+            batch_size=s["n_envs"],
+            num_threads=s["num_threads"],
+            stack_num=s["frame_stack"],
+            frame_skip=s["frame_skip"],
+            noop_max=max(s["noop_max"], 1),  # envpool draws [0, noop_max): 1 means no no-ops, like SB3's 0
+            img_height=s["screen_size"],
+            img_width=s["screen_size"],
+            episodic_life=False,  # life losses are handled here (envpool's version resets the game on reset())
+            reward_clip=False,  # clipped here, with the raw reward kept for the Monitor return
+            repeat_action_probability=s["action_repeat_probability"],
+            max_episode_steps=max(1, s["max_frames"] // s["frame_skip"]),
+            use_fire_reset=True,
+        )
+        return self._pool.action_space
+
+    def _reset_all(self) -> tuple[np.ndarray, np.ndarray]:
+        obs, info = self._pool.reset()
+        return obs, np.asarray(info["lives"])
+
+    def _reset_some(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        obs, info = self._pool.reset(indices.astype(np.int32))
+        return obs, np.asarray(info["lives"])
+
+    def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        obs, rewards, terminated, truncated, info = self._pool.step(actions)
+        return obs, rewards, terminated, truncated, info["lives"]  # unclipped: reward_clip=False
+
+    def _close_pool(self) -> None:
+        self._pool.close()
 
 
 def make_envpool_env(

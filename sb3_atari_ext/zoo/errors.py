@@ -11,7 +11,6 @@ and what would be accepted. ``SB3_ATARI_EXT_DEBUG=1`` re-raises with the traceba
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import sys
@@ -20,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from sb3_atari_ext.common.run_folder import DAMAGED_WEIGHTS, is_damaged_weights, mark_failed
-from sb3_atari_ext.common.validation import first_line
+from sb3_atari_ext.common.validation import env_flag, first_line
 
 ENV_DEBUG = "SB3_ATARI_EXT_DEBUG"
 
 
 def _debug() -> bool:
-    return os.environ.get(ENV_DEBUG, "").lower() in {"1", "true", "yes"}
+    return env_flag(ENV_DEBUG)
 
 
 def config_label(manager: Any) -> str:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from sb3_atari_ext.common.validation import first_line
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import names
 
@@ -145,7 +146,7 @@ def install_into(module: ModuleType) -> bool:
         return False
     except Exception as exc:  # noqa: BLE001 - RL Zoo must keep working without our plugins
         changes.undo()
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        reason = first_line(exc) if str(exc).strip() else repr(exc)
         if _strict():
             from sb3_atari_ext.zoo.errors import fail
 

@@ -20,12 +20,15 @@ The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import os
 import shutil
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +330,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def _save_atomically(self, model: Any) -> None:
         """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize
         statistics), each file written atomically, for every algorithm (SB3's too)."""
-        import os
 
         from sb3_atari_ext.common.atomic import atomic_write, with_suffix_like_sb3
 
@@ -353,7 +355,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
         self.search_interrupted = False
         try:
-            with optimize.search_storage(self), warnings.catch_warnings():
+            with optimize.search_storage(self), warnings.catch_warnings(), self._search_interrupts():
                 # RL Zoo's closing importance plot on a few trials: Optuna's PED-ANOVA says its quantiles
                 # coincide, which tells the user nothing about their search
                 warnings.filterwarnings("ignore", message="Target and region quantiles select the same set")
@@ -369,6 +371,29 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             )
             raise SystemExit(130)
 
+    @contextlib.contextmanager
+    def _search_interrupts(self) -> Iterator[None]:
+        """Ctrl-C during ``--optimize`` only sets a flag: the running trial's training stops at its
+        next step and :meth:`objective` ends the search (a ``KeyboardInterrupt`` raised anywhere
+        inside Optuna's bookkeeping would leave it in a broken state). A second Ctrl-C ends the
+        process at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self.search_interrupted:
+                print("error: interrupted again: stopping at once", file=sys.stderr)
+                os._exit(130)
+            self.search_interrupted = True
+            print("Ctrl-C: the search stops at the running trial's next step (Ctrl-C again: at once)", file=sys.stderr)
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     def objective(self, trial: Any) -> float:
         import optuna
 
@@ -376,13 +401,13 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.specified_callbacks = optimize.with_trial_metrics(self, trial)
         token = optimize.CURRENT.set(self)
         try:
-            return super().objective(trial)
-        except KeyboardInterrupt:
-            # Ctrl-C: end the whole search after this trial (RL Zoo would swallow the interrupt and
-            # Optuna log it with a traceback as a failed trial); the trial is recorded as pruned
-            self.search_interrupted = True
-            trial.study.stop()
-            raise optuna.TrialPruned("interrupted by Ctrl-C") from None
+            if not self.search_interrupted:
+                value = super().objective(trial)
+            if self.search_interrupted:
+                # the trial was cut short: recorded as pruned, not with a value; no trial after it
+                trial.study.stop()
+                raise optuna.TrialPruned("interrupted by Ctrl-C")
+            return value
         finally:
             optimize.CURRENT.reset(token)
             self.specified_callbacks, self.n_envs, self.trial_n_envs = callbacks, n_envs, None

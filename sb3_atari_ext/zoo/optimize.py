@@ -115,9 +115,11 @@ def with_trial_metrics(manager: Any, trial: Any) -> list[Any]:
     path = os.path.join(manager.optimization_log_path or manager.log_path, f"trial_{trial.number}")
     interval = max(1, int(manager.n_timesteps) // 20)
     spec = {"sb3_atari_ext.common.metrics.MetricsCallback": {"path": path, "interval": interval, "trial": trial}}
+    # Ctrl-C during the search: the trial's training stops at its next step (see the manager)
+    stop = {"sb3_atari_ext.common.signals.StopWhenRequested": {"requested": lambda: manager.search_interrupted}}
     callbacks = manager.specified_callbacks
     specified = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
-    return [*specified, spec]
+    return [*specified, spec, stop]
 
 
 def with_context(sampler: Any) -> Any:

@@ -344,6 +344,10 @@ def test_a3c_trains_on_envpool_and_enjoy_replays_it(zoo):
     # enjoy rebuilds RL Zoo's own pipeline (AtariWrapper + VecFrameStack) and carries the LSTM state
     result = enjoy(zoo, "--algo", "a3c", "--env", BREAKOUT, "-f", "logs", "-n", "300", "--no-render")
     assert "Loading" in result.stdout
+    # the default a3c.yml steps Atari on ale-py's own vector env
+    result = train(zoo, "--algo", "a3c", "--env", BREAKOUT, "-f", "logs", *FAST, *short)
+    assert "4 envs on the ale_vector backend" in result.stdout
+    assert (zoo.path / "logs" / "a3c" / f"{BREAKOUT}_2" / "ale_vector.monitor.csv").is_file()
 
 
 def a3c_conf(folder: Path, **entry) -> Path:
@@ -353,7 +357,7 @@ def a3c_conf(folder: Path, **entry) -> Path:
 
 
 def test_vec_env_from_yaml_and_fallback_with_a_message(zoo):
-    # the default a3c.yml asks for envpool on Atari; CartPole is not an envpool Atari id -> fallback
+    # a3c.yml asks for a C++ backend on Atari; CartPole is not an envpool Atari id -> fallback
     conf = a3c_conf(zoo.path, vec_env="envpool")
     result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "--conf-file", str(conf), "-f", "logs", "-n", "64", *FAST)
     assert "vec_env 'envpool' unavailable" in result.stdout and "Falling back to SubprocVecEnv" in result.stdout
@@ -365,7 +369,7 @@ def test_unknown_vec_env_is_a_clear_error(zoo):
     args = ["train", "--algo", "a3c", "--env", "CartPole-v1", "--vec-env", "ray", "-n", "64"]
     result = zoo(str(sb3_atari), *args, check=False)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    expected = "error: argument --vec-env: invalid choice: 'ray' (choose from dummy, subproc, envpool)"
+    expected = "error: argument --vec-env: invalid choice: 'ray' (choose from dummy, subproc, ale_vector, envpool)"
     assert result.stderr.strip().splitlines()[-1] == expected
     # under rl_zoo3.train itself a backend is a hyperparameter: a bad one is one line naming -params
     result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "-n", "64", "-params", "vec_env:'ray'", check=False)
