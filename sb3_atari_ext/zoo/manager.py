@@ -21,6 +21,7 @@ The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import inspect
 import os
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sb3_atari_ext.common.redact import redact_arg
+from sb3_atari_ext.common.run_folder import mark_failed
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
@@ -317,6 +319,17 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         received: list[int] = []
         try:
             self._save_atomically(model)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            message = (
+                f"error: the final save to {self.save_path} failed: {exc.strerror} (a full disk or quota); "
+                "no file was half-written (each is written whole or not at all); free space, then train again "
+                "or resume from a --save-freq checkpoint with -i"
+            )
+            with contextlib.suppress(OSError):  # the marker itself may not fit
+                mark_failed(Path(self.save_path), message)
+            raise SystemExit(message) from None
         finally:
             previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in HELD_SIGNALS}
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded

@@ -250,3 +250,22 @@ def test_an_algorithm_registered_without_yaml_trains_with_its_class_defaults(tmp
     assert "warning: no default hyperparameters for 'my_dqn'" in result.stderr and "register_hyperparams" in result.stderr
     assert (tmp_path / "logs" / "my_dqn" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
     assert not list((tmp_path / "tmp").glob("sb3_atari_ext_*"))  # the generated yaml is removed once read
+
+
+def test_a_full_disk_at_the_final_save_is_one_line_and_leaves_no_partial_file(tmp_path):
+    """A real 300 KB tmpfs as the log folder: the run's small files fit, the model zip does not.
+    One error line naming the folder, no traceback, no temporary file left, the run marked failed."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)], check=True)
+    try:
+        args = ["-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "-f", str(disk / "logs")]
+        result = run([*args, "--eval-freq", "-1", "-params", "learning_starts:100"], cwd=tmp_path, check=False)
+        folder = disk / "logs" / "ddqn_prio" / "CartPole-v1_1"
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: the final save to {folder} failed: No space left on device")
+        assert not list(folder.rglob("*.zip")) and not list(folder.rglob(".*tmp*"))  # nothing half-written
+        assert (folder / "FAILED.txt").is_file()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
