@@ -69,6 +69,8 @@ def _describe(exc: BaseException, manager: Any) -> str:
         return text
     if is_damaged_weights(exc):
         return DAMAGED_WEIGHTS
+    if isinstance(exc, AssertionError) and "collect one step" in text:
+        return f"invalid hyperparameter train_freq: {text} (expected an integer >= 1)"
     if "not found in gym registry" in text or (isinstance(exc, AssertionError) and str(exc).strip()):
         return text  # RL Zoo's own checks (env id with its "did you mean", -i path, ...) say what is wrong
     if isinstance(exc, NonFiniteLossError):
@@ -83,7 +85,7 @@ def _describe(exc: BaseException, manager: Any) -> str:
     if isinstance(exc, TypeError) and match:
         key = match.group(1)
         return f"unknown hyperparameter {key!r} for {algo} in {_source(manager, key)}: it is not an argument of {algo}"
-    if isinstance(exc, NameError):
+    if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):  # the latter: a bug, not a name
         name = getattr(exc, "name", None) or text
         return (
             f"unknown name {name!r} in a hyperparameter (policy_kwargs, replay_buffer_class, ...) of "
@@ -97,8 +99,6 @@ def _describe(exc: BaseException, manager: Any) -> str:
         )
     if "not enough values to unpack" in text or text.startswith(("Invalid value for", "could not convert string to float")):
         return f"invalid learning_rate or clip_range ({text}): expected a number or a schedule like lin_0.001"
-    if isinstance(exc, AssertionError) and "collect one step" in text:
-        return f"invalid hyperparameter train_freq: {text} (expected an integer >= 1)"
     if isinstance(exc, ZeroDivisionError):
         return f"invalid hyperparameter for {algo} ({text}): n_envs, n_steps and batch sizes must be >= 1"
     return f"{type(exc).__name__}: {text} (set {ENV_DEBUG}=1 for the traceback)"
