@@ -99,5 +99,7 @@ def pytest_sessionfinish(session, exitstatus):
     """Stop the PostgreSQL server that ``scripts/test-services.sh`` started for this run (it leaves
     ``.test-services-started``): what the tests start, they stop. A server that was already running
     is left alone."""
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the controller stops them at the end
+        return
     if (ROOT / ".test-services-started").is_file():
         subprocess.run(["bash", str(ROOT / "scripts" / "test-services.sh"), "stop"], check=False, capture_output=True)
