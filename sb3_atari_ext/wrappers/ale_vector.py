@@ -29,14 +29,12 @@ anything else, other env wrappers, ``env_kwargs`` or an ale-py without the vecto
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from sb3_atari_ext.hookspecs import BackendUnavailable
-from sb3_atari_ext.wrappers.envpool import AtariPoolVecEnv, atari_kwargs_from_wrappers
+from sb3_atari_ext.wrappers.envpool import AtariPoolVecEnv
 
 _V4 = re.compile(r"([A-Za-z0-9]+)NoFrameskip-v4")
 
@@ -63,9 +61,8 @@ class AleVecEnv(AtariPoolVecEnv):
 
     backend = "ale_vector"
 
-    def __init__(self, env_id: str, *args: Any, **kwargs: Any) -> None:
+    def _resolve(self, env_id: str) -> None:
         self.rom = ale_rom(env_id)
-        super().__init__(env_id, *args, **kwargs)
 
     def _open(self, seed: int) -> spaces.Space:
         from ale_py.vector_env import AtariVectorEnv
@@ -120,21 +117,6 @@ class AleVecEnv(AtariPoolVecEnv):
             lives[over] = 0  # the ended game's last value is not reported; game over is the done
         return obs, rewards, terminated, truncated, lives
 
-    def _close_pool(self) -> None:
-        self._pool.close()
 
-
-def make_ale_vector_env(
-    env_id: str,
-    n_envs: int,
-    seed: int | None,
-    frame_stack: int | None,
-    wrappers: Sequence[tuple[str, dict[str, Any]]],
-    env_kwargs: dict[str, Any] | None,
-    monitor_dir: str | None,
-) -> AleVecEnv:
-    """The ``register_vec_envs`` factory of the ``ale_vector`` backend (see the hook's contract)."""
-    if env_kwargs:
-        raise BackendUnavailable(f"ale_vector backend does not pass env_kwargs {sorted(env_kwargs)} to the games")
-    atari = atari_kwargs_from_wrappers(wrappers, backend="ale_vector")
-    return AleVecEnv(env_id, n_envs=n_envs, seed=seed, frame_stack=frame_stack or 1, monitor_dir=monitor_dir, **atari)
+#: the ``register_vec_envs`` factory of the ``ale_vector`` backend
+make_ale_vector_env = AleVecEnv.from_zoo

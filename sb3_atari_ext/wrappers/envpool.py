@@ -120,6 +120,7 @@ class AtariPoolVecEnv(VecEnv):
         import gymnasium as gym
 
         self.env_id = env_id
+        self._resolve(env_id)
         if n_envs < 1 or frame_stack < 1 or frame_skip < 1:
             raise ValueError(f"n_envs, frame_stack and frame_skip must be >= 1, got {n_envs}, {frame_stack}, {frame_skip}")
         self.frame_stack = frame_stack
@@ -158,7 +159,29 @@ class AtariPoolVecEnv(VecEnv):
                 os.path.join(monitor_dir, self.backend), header={"t_start": self._t_start, "env_id": env_id}
             )
 
+    @classmethod
+    def from_zoo(
+        cls,
+        env_id: str,
+        n_envs: int,
+        seed: int | None,
+        frame_stack: int | None,
+        wrappers: Sequence[tuple[str, dict[str, Any]]],
+        env_kwargs: dict[str, Any] | None,
+        monitor_dir: str | None,
+    ) -> AtariPoolVecEnv:
+        """The backend's ``register_vec_envs`` factory (see the hook's contract): what RL Zoo's
+        settings ask for, or :class:`BackendUnavailable` saying why not."""
+        if env_kwargs:
+            raise BackendUnavailable(f"{cls.backend} backend does not pass env_kwargs {sorted(env_kwargs)} to the games")
+        atari = atari_kwargs_from_wrappers(wrappers, backend=cls.backend)
+        return cls(env_id, n_envs=n_envs, seed=seed, frame_stack=frame_stack or 1, monitor_dir=monitor_dir, **atari)
+
     # -- what a backend provides -------------------------------------------------------------------
+    def _resolve(self, env_id: str) -> None:
+        """Map ``env_id`` to the pool's game, or raise :class:`BackendUnavailable`."""
+        raise NotImplementedError
+
     def _open(self, seed: int) -> spaces.Space:
         """Open the pool with ``seed``; return the action space of one game."""
         raise NotImplementedError
@@ -176,7 +199,7 @@ class AtariPoolVecEnv(VecEnv):
         raise NotImplementedError
 
     def _close_pool(self) -> None:
-        raise NotImplementedError
+        self._pool.close()
 
     # -- helpers -----------------------------------------------------------------------------------
     def _zero_stale_frames(self, obs: np.ndarray) -> None:
@@ -286,9 +309,8 @@ class EnvpoolVecEnv(AtariPoolVecEnv):
 
     backend = "envpool"
 
-    def __init__(self, env_id: str, *args: Any, **kwargs: Any) -> None:
+    def _resolve(self, env_id: str) -> None:
         self.task_id = envpool_task_id(env_id)
-        super().__init__(env_id, *args, **kwargs)
 
     def _open(self, seed: int) -> spaces.Space:
         import envpool
@@ -326,21 +348,6 @@ class EnvpoolVecEnv(AtariPoolVecEnv):
         obs, rewards, terminated, truncated, info = self._pool.step(actions)
         return obs, rewards, terminated, truncated, info["lives"]  # unclipped: reward_clip=False
 
-    def _close_pool(self) -> None:
-        self._pool.close()
 
-
-def make_envpool_env(
-    env_id: str,
-    n_envs: int,
-    seed: int | None,
-    frame_stack: int | None,
-    wrappers: Sequence[tuple[str, dict[str, Any]]],
-    env_kwargs: dict[str, Any] | None,
-    monitor_dir: str | None,
-) -> EnvpoolVecEnv:
-    """The ``register_vec_envs`` factory of the ``envpool`` backend (see the hook's contract)."""
-    if env_kwargs:
-        raise BackendUnavailable(f"envpool backend does not pass env_kwargs {sorted(env_kwargs)} to the games")
-    atari = atari_kwargs_from_wrappers(wrappers)
-    return EnvpoolVecEnv(env_id, n_envs=n_envs, seed=seed, frame_stack=frame_stack or 1, monitor_dir=monitor_dir, **atari)
+#: the ``register_vec_envs`` factory of the ``envpool`` backend
+make_envpool_env = EnvpoolVecEnv.from_zoo
