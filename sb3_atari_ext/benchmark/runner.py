@@ -235,7 +235,9 @@ class BenchmarkRunner:
         :raises KeyboardInterrupt: after stopping the workers and saving the manifest, on
             Ctrl-C or SIGTERM
         """
-        with self._exclusive():
+        from sb3_atari_ext.common.signals import signal_handlers
+
+        with self._exclusive(), signal_handlers(self._on_sigterm, (signal.SIGTERM,)):
             return self._run()
 
     @contextlib.contextmanager
@@ -256,7 +258,6 @@ class BenchmarkRunner:
         counts = {"finished": 0, "failed": 0, "skipped": len(self.grid.runs()) - len(todo)}
         bar = self._progress_bar(todo)
         active: list[_Active] = []
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
             while todo or active:
                 starting = {(r.variant.algo, r.env) for r in active if r.folder is None}
@@ -293,7 +294,6 @@ class BenchmarkRunner:
             self._stop_all(active)
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous)
             if bar is not None:
                 bar.close()
         return counts

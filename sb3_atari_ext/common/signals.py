@@ -8,8 +8,27 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
+
+
+@contextlib.contextmanager
+def signal_handlers(
+    handler: Callable[[int, FrameType | None], Any], signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)
+) -> Iterator[None]:
+    """``handler`` for ``signals`` during the block, the previous handlers restored after it (the one
+    way the package installs handlers; in a thread other than the main one, where Python allows no
+    handler, the block runs unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class StopWhenRequested(BaseCallback):
@@ -52,20 +71,11 @@ class StopTrainingOnSignal(BaseCallback):
     @contextlib.contextmanager
     def handle_signals(self) -> Iterator[StopTrainingOnSignal]:
         """Install the SIGTERM/SIGINT handlers for the duration of the block (main thread only)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
         def handler(signum: int, frame: FrameType | None) -> None:
             if self.received is not None and signum == signal.SIGINT:
                 raise KeyboardInterrupt
             self.request_stop(signum)
 
-        for sig in previous:
-            signal.signal(sig, handler)
-        try:
+        with signal_handlers(handler):
             yield self
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)

@@ -312,6 +312,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         ``learn`` until every file is written; a signal that came meanwhile then ends the process
         quietly."""
         from sb3_atari_ext.common.atomic import HELD_SIGNALS
+        from sb3_atari_ext.common.signals import signal_handlers
 
         held, self.held_signal_mask = self.held_signal_mask, None
         if held is None:  # learn() did not hold the signals (an error path): hold them now
@@ -331,10 +332,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 mark_failed(Path(self.save_path), message)
             raise SystemExit(message) from None
         finally:
-            previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum)) for sig in HELD_SIGNALS}
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            with signal_handlers(lambda signum, _: received.append(signum), HELD_SIGNALS):
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # pending signals arrive here, recorded
         if received:
             name = signal.Signals(received[0]).name
             print(f"{name} received during the final save: the save was completed first", file=sys.stderr)
@@ -390,9 +389,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         next step and :meth:`objective` ends the search (a ``KeyboardInterrupt`` raised anywhere
         inside Optuna's bookkeeping would leave it in a broken state). A second Ctrl-C ends the
         process at once."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
+        from sb3_atari_ext.common.signals import signal_handlers
 
         def handler(signum: int, frame: Any) -> None:
             if self.search_interrupted:
@@ -401,11 +398,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             self.search_interrupted = True
             print("Ctrl-C: the search stops at the running trial's next step (Ctrl-C again: at once)", file=sys.stderr)
 
-        previous = signal.signal(signal.SIGINT, handler)
-        try:
+        with signal_handlers(handler, (signal.SIGINT,)):
             yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def objective(self, trial: Any) -> float:
         import optuna
