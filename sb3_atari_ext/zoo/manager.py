@@ -33,8 +33,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sb3_atari_ext.common.atomic import (
+    HELD_SIGNALS,
+    AtomicCheckpointCallback,
+    ReplayCheckpointCallback,
+    atomic_write,
+    remove_stale_temporaries,
+    with_suffix_like_sb3,
+)
+from sb3_atari_ext.common.metrics import MetricsCallback
 from sb3_atari_ext.common.redact import redact_arg
 from sb3_atari_ext.common.run_folder import mark_failed
+from sb3_atari_ext.common.signals import StopTrainingOnSignal, signal_handlers
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
@@ -248,7 +258,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     # -- the run --------------------------------------------------------------------------------
     def setup_experiment(self) -> Any:
-        from sb3_atari_ext.common.atomic import remove_stale_temporaries
 
         # temporary files of runs killed mid-save (a replay buffer's is GBs): nothing will finish them
         for stale in remove_stale_temporaries(Path(self.log_folder) / self.algo):
@@ -262,8 +271,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 self.merged_config = None
 
     def learn(self, model: Any) -> None:
-        from sb3_atari_ext.common.metrics import MetricsCallback
-        from sb3_atari_ext.common.signals import StopTrainingOnSignal
 
         stopper = StopTrainingOnSignal(verbose=1)
         # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
@@ -290,7 +297,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         """RL Zoo's callbacks, with its model checkpoints (``--save-freq``) written atomically."""
         from stable_baselines3.common.callbacks import CheckpointCallback
 
-        from sb3_atari_ext.common.atomic import AtomicCheckpointCallback
 
         super().create_callbacks()
         self.callbacks = [
@@ -303,7 +309,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         so that a killed run loses at most one interval and ``-i <checkpoint>`` resumes with it."""
         if not (self.save_replay_buffer and self.save_freq > 0):
             return None
-        from sb3_atari_ext.common.atomic import ReplayCheckpointCallback
 
         return ReplayCheckpointCallback(Path(self.save_path) / "replay_buffer.pkl", max(self.save_freq // self.n_envs, 1))
 
@@ -311,8 +316,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         """RL Zoo's final save, every file atomic, with SIGINT/SIGTERM held from the end of
         ``learn`` until every file is written; a signal that came meanwhile then ends the process
         quietly."""
-        from sb3_atari_ext.common.atomic import HELD_SIGNALS
-        from sb3_atari_ext.common.signals import signal_handlers
 
         held, self.held_signal_mask = self.held_signal_mask, None
         if held is None:  # learn() did not hold the signals (an error path): hold them now
@@ -343,7 +346,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize
         statistics), each file written atomically, for every algorithm (SB3's too)."""
 
-        from sb3_atari_ext.common.atomic import atomic_write, with_suffix_like_sb3
 
         print(f"Saving to {self.save_path}")
         with atomic_write(with_suffix_like_sb3(f"{self.save_path}/{self.env_name}", "zip")) as tmp:
@@ -389,7 +391,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         next step and :meth:`objective` ends the search (a ``KeyboardInterrupt`` raised anywhere
         inside Optuna's bookkeeping would leave it in a broken state). A second Ctrl-C ends the
         process at once."""
-        from sb3_atari_ext.common.signals import signal_handlers
 
         def handler(signum: int, frame: Any) -> None:
             if self.search_interrupted:
@@ -428,7 +429,6 @@ class _TrialNumber(int):
 
 
 def _hold_signals() -> Any:
-    from sb3_atari_ext.common.atomic import HELD_SIGNALS
 
     if threading.current_thread() is not threading.main_thread():
         return None
