@@ -331,17 +331,22 @@ def test_ctrl_c_ends_the_search_with_one_line_and_exit_130(tmp_path):
         storage = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
         return optuna.load_study(study_name="ddqn_prio-CartPole-v1", storage=storage).trials
 
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        with contextlib.suppress(KeyError, FileNotFoundError, ValueError):
-            if journal.is_file() and any(t.state == optuna.trial.TrialState.RUNNING for t in trials()):
-                break
-        time.sleep(0.5)
-    else:
-        pytest.fail("the search never started a trial")
-    time.sleep(2)  # inside the trial's training
-    search.send_signal(signal.SIGINT)
-    out, err = search.communicate(timeout=120)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            with contextlib.suppress(KeyError, FileNotFoundError, ValueError):
+                if journal.is_file() and any(t.state == optuna.trial.TrialState.RUNNING for t in trials()):
+                    break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the search never started a trial")
+        time.sleep(2)  # inside the trial's training
+        search.send_signal(signal.SIGINT)
+        out, err = search.communicate(timeout=120)
+    finally:  # what the test starts, it stops, also when it fails
+        if search.poll() is None:
+            search.kill()
+            search.communicate()
     assert search.returncode == 130, err[-3000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.rstrip().splitlines()[-1].startswith("interrupted: the search stopped")
