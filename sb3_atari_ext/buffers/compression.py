@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from sb3_atari_ext.common.validation import MissingExtraError
-
 #: a store whose first frames compress to more than this fraction of their size keeps frames raw
 INCOMPRESSIBLE = 0.8
 
@@ -32,10 +30,14 @@ CODECS = ("zstd",)
 
 
 def require_zstandard() -> Any:
+    """The ``zstandard`` module (a dependency of the package), or an ``ImportError`` in one line."""
     try:
         import zstandard
     except ImportError:
-        raise MissingExtraError("zstandard", "compression", "compressed replay (compression='zstd')") from None
+        raise ImportError(
+            "compressed replay (compression='zstd') needs the zstandard package, a dependency of sb3-atari-ext "
+            "that is missing: pip install zstandard (or compression=None)"
+        ) from None
     return zstandard
 
 

@@ -147,7 +147,7 @@ class FrameReplayBuffer(ReplayBuffer):
         observations (MinAtar, vectors), where a transition stores at most two frames, so the log can
         never overflow and the buffer holds no more than SB3's ``ReplayBuffer`` would.
     :param compression: ``"zstd"``: every frame of the log is compressed (zstd with a dictionary
-        trained on the buffer's first frames; ~100-520 bytes per Atari frame instead of 7,056),
+        trained on the buffer's first frames; ~50-260 bytes per Atari frame instead of 7,056),
         decompressed when sampled; ``None``: frames stored as they are; ``"auto"`` (default):
         ``"zstd"`` for image frames of 1 KB or more (Atari) when the ``zstandard`` package is
         installed, else ``None`` (MinAtar's and vector frames are too small to gain).
@@ -248,7 +248,7 @@ class FrameReplayBuffer(ReplayBuffer):
         frame = int(np.prod(self.frame_shape)) * self.frame_dtype.itemsize
         if self.compression is not None:
             # the compressed size is known only once frames arrive: counted at COMPRESSED_FRAME_BYTES
-            # (payload, object header and pointer), above every Atari game measured (~140-560)
+            # (payload, object header and pointer), above every Atari game measured (~90-300)
             frame = min(frame, COMPRESSED_FRAME_BYTES)
         action = self.action_dim * np.dtype(self._maybe_cast_dtype(self.action_space.dtype)).itemsize
         return int(np.ceil(frame * (1 + self.frame_slack))) + 4 * 8 + action + 3 * 4

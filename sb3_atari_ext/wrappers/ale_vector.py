@@ -34,14 +34,12 @@ import numpy as np
 from gymnasium import spaces
 
 from sb3_atari_ext.hookspecs import BackendUnavailable
-from sb3_atari_ext.wrappers.envpool import AtariPoolVecEnv
-
-_V4 = re.compile(r"([A-Za-z0-9]+)NoFrameskip-v4")
+from sb3_atari_ext.wrappers.envpool import ATARI_V4, AtariPoolVecEnv
 
 
 def ale_rom(env_id: str) -> str:
     """ale-py's ROM name for an RL Zoo Atari id, or :class:`BackendUnavailable`."""
-    match = _V4.fullmatch(env_id)
+    match = ATARI_V4.fullmatch(env_id)
     if match is None:
         raise BackendUnavailable(f"ale_vector backend supports the *NoFrameskip-v4 Atari ids, not {env_id!r}")
     try:

@@ -43,7 +43,8 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 from sb3_atari_ext.hookspecs import BackendUnavailable
 
 ATARI_WRAPPER = "stable_baselines3.common.atari_wrappers.AtariWrapper"
-_V4 = re.compile(r"([A-Za-z0-9]+)NoFrameskip-v4")
+#: RL Zoo's Atari ids, the game's name in group 1 (both C++ backends map only these)
+ATARI_V4 = re.compile(r"([A-Za-z0-9]+)NoFrameskip-v4")
 # AtariWrapper's keyword arguments and their defaults (SB3 2.x)
 ATARI_DEFAULTS = {
     "noop_max": 30,
@@ -57,7 +58,7 @@ ATARI_DEFAULTS = {
 
 def envpool_task_id(env_id: str) -> str:
     """envpool's id for an RL Zoo Atari id, or :class:`BackendUnavailable`."""
-    match = _V4.fullmatch(env_id)
+    match = ATARI_V4.fullmatch(env_id)
     if match is None:
         raise BackendUnavailable(f"envpool backend supports the *NoFrameskip-v4 Atari ids, not {env_id!r}")
     try:
