@@ -135,8 +135,10 @@ def _run_zoo(script: str, argv: Sequence[str]) -> int:
         from rl_zoo3.train import train as entry
 
         from sb3_atari_ext.zoo.env_backends import cli_to_params
+        from sb3_atari_ext.zoo.resume import resume_to_zoo
 
         argv = cli_to_params(list(argv))  # --vec-env envpool: RL Zoo's parser knows only dummy/subproc
+        argv = resume_to_zoo(argv)  # --resume CHECKPOINT: -i that keeps counting steps
     else:
         from rl_zoo3.enjoy import enjoy as entry
     sys.argv = [f"rl_zoo3.{script}", *argv]

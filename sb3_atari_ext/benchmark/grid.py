@@ -16,6 +16,7 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
         params: {n_steps: 3, policy_kwargs: "dict(dueling=True, noisy=True)"}
       a3c: {seeds: 1}
       pqn: {seeds: 3, budget: 5000000, eval_freq: 250000}   # its own budget and evaluation interval
+    save_freq: 100000          # checkpoints (RL Zoo's --save-freq): a stopped run resumes from its last
     references:                # published figures shown beside ours in report.md
       MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
 """
@@ -32,7 +33,7 @@ import yaml
 
 from sb3_atari_ext.common.validation import first_line
 
-VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq")
+VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq", "save_freq")
 
 
 class GridError(ValueError):
@@ -49,6 +50,7 @@ class Variant:
     seeds: int | None = None
     budget: int | None = None
     eval_freq: int | None = None
+    save_freq: int | None = None
 
     def zoo_params(self) -> list[str]:
         """``-params`` arguments for ``rl_zoo3.train``: RL Zoo ``eval``-s each value, so pass its repr."""
@@ -66,6 +68,7 @@ class Grid:
     baseline: str | None = None
     eval_freq: int | None = None
     eval_episodes: int = 10
+    save_freq: int | None = None
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def seeds_of(self, variant: Variant) -> int:
@@ -80,6 +83,11 @@ class Grid:
         if variant.eval_freq is not None:
             return variant.eval_freq
         return self.eval_freq if self.eval_freq else max(self.budget_of(variant) // 10, 1)
+
+    def save_freq_of(self, variant: Variant) -> int | None:
+        """Agent steps between checkpoints of ``variant``'s runs (``None``: none, a stopped run starts
+        over); with checkpoints a stopped run resumes from its last one."""
+        return variant.save_freq if variant.save_freq is not None else self.save_freq
 
     def runs(self) -> list[tuple[Variant, str, int]]:
         """Every (variant, env, seed) of the grid, in the order a partial grid is most useful:
@@ -145,7 +153,7 @@ def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise GridError(f"cannot read grid file {path}: {first_line(exc)}") from None
     if not isinstance(data, dict):
         raise GridError(f"grid file {path}: expected a mapping (budget, seeds, envs, variants), got {type(data).__name__}")
-    known = {"budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "variants", "references"}
+    known = {"budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "save_freq", "variants", "references"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise GridError(f"grid file {path}: unknown key {unknown[0]!r}; keys are {', '.join(sorted(known))}")
@@ -174,7 +182,7 @@ def build_grid(
     for name, spec in (data.get("variants") or {}).items():
         spec = spec or {}
         if not isinstance(spec, dict):
-            raise GridError(f"{source}: variant {name!r} must be a mapping (algo, params, seeds, budget, eval_freq)")
+            raise GridError(f"{source}: variant {name!r} must be a mapping ({', '.join(VARIANT_KEYS)})")
         unknown = sorted(set(spec) - set(VARIANT_KEYS))
         if unknown:
             keys = ", ".join(VARIANT_KEYS)
@@ -206,6 +214,7 @@ def build_grid(
         eval_episodes=_positive_int(
             eval_episodes if eval_episodes is not None else data.get("eval_episodes", 10), "eval_episodes", source
         ),
+        save_freq=_positive_int(data["save_freq"], "save_freq", source) if data.get("save_freq") is not None else None,
         references=dict(data.get("references") or {}),
     )
     if grid.baseline is not None and grid.baseline not in names:

@@ -5,7 +5,10 @@ own seed, one torch thread and the variant's ``-params``, writing the usual
 ``<log folder>/<algo>/<env>_<n>/``. ``<out>/runs.json`` records which folder belongs to which
 (variant, env, seed) and whether it finished; it is rewritten atomically after every change.
 Calling the runner again trains only what is not finished: a finished run is never trained
-again, an interrupted or failed one starts over (its partial folder is removed first).
+again, a failed one starts over (its partial folder is removed first). An interrupted run starts
+over too, unless its variant writes checkpoints (``save_freq``): then it resumes from its last one
+(``sb3-atari train --resume``: the step count and every schedule continue) in a new folder, and
+the manifest lists the folders it ran in (``segments``); its curve joins them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sb3_atari_ext.benchmark.grid import Grid, Variant
 
 MANIFEST = "runs.json"
 _TIMESTEPS = re.compile(rb"total_timesteps\s*\|\s*(\d+)")
+_CHECKPOINT = re.compile(r"^rl_model_(\d+)_steps\.zip$")
 
 
 def env_folder_name(env_id: str) -> str:
@@ -81,17 +85,44 @@ def latest_timesteps(log: Path) -> int:
     return int(found[-1]) if found else 0
 
 
-def record_evaluations(entry: dict[str, Any], folder: Path) -> None:
-    """Keep a finished run's evaluation curve in its manifest entry, so the report can be rebuilt
-    from ``runs.json`` alone (the run folders are not committed with the results)."""
+def last_checkpoint(folder: Path) -> tuple[Path, int] | None:
+    """The newest ``rl_model_<steps>_steps.zip`` RL Zoo's ``--save-freq`` wrote in ``folder``."""
+    found = [(int(m.group(1)), p) for p in folder.glob("rl_model_*_steps.zip") if (m := _CHECKPOINT.match(p.name))]
+    if not found:
+        return None
+    steps, path = max(found)
+    return path, steps
+
+
+def _evaluations(folder: Path) -> tuple[list[int], list[float]]:
     import numpy as np
 
     try:
         with np.load(folder / "evaluations.npz") as data:
-            entry["eval_timesteps"] = [int(t) for t in data["timesteps"]]
-            entry["eval_returns"] = [round(float(r), 4) for r in np.asarray(data["results"], dtype=float).mean(axis=1)]
+            returns = np.asarray(data["results"], dtype=float).mean(axis=1)
+            return [int(t) for t in data["timesteps"]], [round(float(r), 4) for r in returns]
     except (OSError, KeyError, ValueError):
-        pass
+        return [], []
+
+
+def record_evaluations(entry: dict[str, Any], folder: Path) -> None:
+    """Keep a finished run's evaluation curve in its manifest entry, so the report can be rebuilt
+    from ``runs.json`` alone (the run folders are not committed with the results). A resumed run's
+    curve is its segments' evaluations up to each resume point, then the last folder's."""
+    timesteps: list[int] = []
+    returns: list[float] = []
+    for segment in entry.get("segments", []):
+        seg_steps, seg_returns = _evaluations(Path(segment["folder"]))
+        after = timesteps[-1] if timesteps else -1
+        kept = [(t, r) for t, r in zip(seg_steps, seg_returns, strict=True) if after < t <= segment["until"]]
+        timesteps += [t for t, _ in kept]
+        returns += [r for _, r in kept]
+    last_steps, last_returns = _evaluations(folder)
+    after = timesteps[-1] if timesteps else -1
+    kept = [(t, r) for t, r in zip(last_steps, last_returns, strict=True) if t > after]
+    if timesteps or kept:
+        entry["eval_timesteps"] = timesteps + [t for t, _ in kept]
+        entry["eval_returns"] = returns + [r for _, r in kept]
 
 
 @dataclass
@@ -145,37 +176,59 @@ class BenchmarkRunner:
                 result.append((key, variant, env, seed))
         return result
 
-    def _discard_partial(self, key: str) -> None:
-        # An interrupted or failed run starts over: remove the folder it left (never a finished one).
-        entry = self.manifest.get(key)
-        if not entry or not entry.get("folder"):
+    def _discard(self, folder: str | None) -> None:
+        # only run folders of this log folder, never a finished run's (its final model is there)
+        if not folder:
             return
-        folder = Path(entry["folder"])
-        final_model = folder / f"{env_folder_name(entry['env'])}.zip"
-        inside = self.log_folder.resolve() in folder.resolve().parents
-        if folder.is_dir() and inside and not (entry.get("status") == "finished" and final_model.is_file()):
-            shutil.rmtree(folder, ignore_errors=True)
+        path = Path(folder)
+        final_model = path / f"{path.name.rsplit('_', 1)[0]}.zip"
+        inside = self.log_folder.resolve() in path.resolve().parents
+        if path.is_dir() and inside and not final_model.is_file():
+            shutil.rmtree(path, ignore_errors=True)
 
-    def command(self, variant: Variant, env: str, seed: int) -> list[str]:
-        """The ``rl_zoo3.train`` command line of one run (through ``sb3-atari train``)."""
+    def _resume_point(self, key: str, variant: Variant) -> tuple[list[dict[str, Any]], Path | None]:
+        """What a (re)started run continues: its earlier segments and the checkpoint to resume
+        from, or ``([], None)`` to start over (after removing what the last attempt left)."""
+        entry = self.manifest.get(key) or {}
+        segments = list(entry.get("segments", []))
+        resumable = self.grid.save_freq_of(variant) is not None and entry.get("status") in ("interrupted", "running")
+        folder = Path(entry["folder"]) if entry.get("folder") else None
+        if resumable and folder is not None and (found := last_checkpoint(folder)) is not None:
+            spent = max((entry.get("wall_time_s") or 0.0) - sum(s["wall_time_s"] for s in segments), 0.0)
+            segments.append({"folder": str(folder), "until": found[1], "wall_time_s": round(spent, 1)})
+            return segments, found[0]
+        self._discard(entry.get("folder"))  # nothing to resume from in the last attempt's folder
+        if resumable and segments and (found := last_checkpoint(Path(segments[-1]["folder"]))) is not None:
+            return segments, found[0]
+        for segment in segments:
+            self._discard(segment["folder"])
+        return [], None
+
+    def command(self, variant: Variant, env: str, seed: int, resume: Path | None = None) -> list[str]:
+        """The ``rl_zoo3.train`` command line of one run (through ``sb3-atari train``), resuming
+        from the checkpoint ``resume`` if given."""
         cmd = [
             sys.executable, "-m", "sb3_atari_ext.cli", "train",
             "--algo", variant.algo, "--env", env, "--seed", str(seed),
             "-n", str(self.grid.budget_of(variant)), "-f", str(self.log_folder), "--num-threads", "1",
             "--eval-freq", str(self.grid.eval_freq_of(variant)), "--eval-episodes", str(self.grid.eval_episodes),
         ]  # fmt: skip
+        if (save_freq := self.grid.save_freq_of(variant)) is not None:
+            cmd += ["--save-freq", str(save_freq)]
+        if resume is not None:
+            cmd += ["--resume", str(resume)]
         params = variant.zoo_params()
         return cmd + (["-params", *params] if params else [])
 
     # -- running -------------------------------------------------------------------------------
     def _launch(self, key: str, variant: Variant, env: str, seed: int) -> _Active:
-        self._discard_partial(key)
+        segments, checkpoint = self._resume_point(key, variant)
         algo_folder = self.log_folder / variant.algo
         log = self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}.log"
         environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-        with open(log, "wb") as handle:
+        with open(log, "ab" if checkpoint else "wb") as handle:
             process = subprocess.Popen(
-                self.command(variant, env, seed),
+                self.command(variant, env, seed, checkpoint),
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 env=environ,
@@ -184,9 +237,11 @@ class BenchmarkRunner:
         self.manifest[key] = {
             "variant": variant.name, "algo": variant.algo, "params": variant.params, "env": env, "seed": seed,
             "budget": self.grid.budget_of(variant), "status": "running", "folder": None, "log": str(log), "wall_time_s": None,
+            **({"segments": segments} if segments else {}),
         }  # fmt: skip
         self._save()
-        return _Active(key, variant, env, seed, process, log, time.time(), _run_ids(algo_folder, env_folder_name(env)))
+        started = time.time() - sum(s["wall_time_s"] for s in segments)  # wall time counts every segment
+        return _Active(key, variant, env, seed, process, log, started, _run_ids(algo_folder, env_folder_name(env)))
 
     def _find_folder(self, run: _Active) -> None:
         env_name = env_folder_name(run.env)

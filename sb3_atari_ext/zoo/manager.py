@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import importlib
 import inspect
 import os
@@ -48,7 +49,7 @@ from sb3_atari_ext.common.signals import StopTrainingOnSignal, signal_handlers
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
-from sb3_atari_ext.zoo import env_backends, optimize
+from sb3_atari_ext.zoo import env_backends, optimize, resume
 from sb3_atari_ext.zoo.errors import TrialSelectionError, user_errors
 from sb3_atari_ext.zoo.names import resolve_wrappers
 from sb3_atari_ext.zoo.yaml_merge import default_config
@@ -258,7 +259,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     # -- the run --------------------------------------------------------------------------------
     def setup_experiment(self) -> Any:
-
         # temporary files of runs killed mid-save (a replay buffer's is GBs): nothing will finish them
         for stale in remove_stale_temporaries(Path(self.log_folder) / self.algo):
             print(f"sb3_atari_ext: removed {stale}, left by a run killed while saving", file=sys.stderr)
@@ -271,7 +271,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 self.merged_config = None
 
     def learn(self, model: Any) -> None:
-
+        continuing = self._continue_counting(model)
         stopper = StopTrainingOnSignal(verbose=1)
         # metrics.yml in the run folder: what `sb3-atari report` and the dashboard plot
         metrics = MetricsCallback(self.save_path, interval=max(100, int(self.n_timesteps) // 200))
@@ -284,6 +284,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 try:
                     super().learn(model)
                 finally:
+                    if continuing:
+                        model.__class__ = model.__class__.__base__  # the algorithm's own class again
                     # From here to the end of the final save, signals wait (RL Zoo saves next).
                     self.held_signal_mask = _hold_signals()
         except BaseException:
@@ -293,15 +295,24 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             for callback in extra:
                 self.callbacks.remove(callback)
 
+    def _continue_counting(self, model: Any) -> bool:
+        """``sb3-atari train --resume``: train what is left of the ``-n`` budget and keep counting
+        steps from the checkpoint's (:mod:`sb3_atari_ext.zoo.resume`); RL Zoo's own ``-i`` restarts
+        the count, and with it every schedule."""
+        if not (resume.REQUESTED and self.continue_training):
+            return False
+        self.n_timesteps = resume.remaining_steps(int(self.n_timesteps), int(model.num_timesteps), self.trained_agent)
+        model._last_obs = None  # the saved observation belongs to the old envs: reset the new ones
+        model.__class__ = _counting_on(type(model))  # RL Zoo calls learn(n, **kwargs) with no way to say it
+        print(f"Resuming at step {model.num_timesteps}: {self.n_timesteps} steps left", file=sys.stderr)
+        return True
+
     def create_callbacks(self) -> None:
         """RL Zoo's callbacks, with its model checkpoints (``--save-freq``) written atomically."""
         from stable_baselines3.common.callbacks import CheckpointCallback
 
-
         super().create_callbacks()
-        self.callbacks = [
-            AtomicCheckpointCallback.like(c) if type(c) is CheckpointCallback else c for c in self.callbacks
-        ]
+        self.callbacks = [AtomicCheckpointCallback.like(c) if type(c) is CheckpointCallback else c for c in self.callbacks]
 
     def replay_checkpoint(self) -> Any:
         """With ``--save-replay-buffer`` and ``--save-freq N``: a callback that writes the replay
@@ -345,7 +356,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def _save_atomically(self, model: Any) -> None:
         """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize
         statistics), each file written atomically, for every algorithm (SB3's too)."""
-
 
         print(f"Saving to {self.save_path}")
         with atomic_write(with_suffix_like_sb3(f"{self.save_path}/{self.env_name}", "zip")) as tmp:
@@ -426,6 +436,17 @@ class _TrialNumber(int):
 
     def __bool__(self) -> bool:
         return True
+
+
+@functools.cache
+def _counting_on(cls: type) -> type:
+    """``cls`` whose ``learn`` keeps the step count by default (SB3's ``reset_num_timesteps=False``);
+    nothing else differs, and saved files do not record the class."""
+
+    def learn(self: Any, *args: Any, reset_num_timesteps: bool = False, **kwargs: Any) -> Any:
+        return cls.learn(self, *args, reset_num_timesteps=reset_num_timesteps, **kwargs)
+
+    return type(cls.__name__, (cls,), {"learn": learn, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
 
 
 def _hold_signals() -> Any:

@@ -169,8 +169,7 @@ def test_a_variant_with_its_own_budget_and_evaluation_interval(tmp_path):
 
     path = tmp_path / "grid.yml"
     path.write_text(
-        "budget: 1000\nseeds: 1\nenvs: [A-v0]\neval_freq: 100\nvariants:\n  dqn: {}\n"
-        "  pqn: {budget: 8000, eval_freq: 2000}\n"
+        "budget: 1000\nseeds: 1\nenvs: [A-v0]\neval_freq: 100\nvariants:\n  dqn: {}\n  pqn: {budget: 8000, eval_freq: 2000}\n"
     )
     grid = build_grid(path)
     dqn, pqn = grid.variants
@@ -185,3 +184,42 @@ def test_a_variant_with_its_own_budget_and_evaluation_interval(tmp_path):
     path.write_text("budget: 1000\nenvs: [A-v0]\nvariants:\n  pqn: {budjet: 5}\n")
     with pytest.raises(GridError, match="unknown key 'budjet'"):
         build_grid(path)
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_with_checkpoints_resumes_from_its_last_one(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sb3_atari_ext.pqn import PQN
+
+    (tmp_path / "grid.yml").write_text(
+        "budget: 60000\nseeds: 1\nenvs: [CartPole-v1]\neval_freq: 4096\neval_episodes: 2\n"
+        "variants:\n  pqn: {save_freq: 8192}\n"
+    )
+    args = [sys.executable, "-m", "sb3_atari_ext.cli", "benchmark", "--grid", "grid.yml", "-f", "logs", "--out", "out",
+            "--workers", "1", "--no-progress"]  # fmt: skip
+    first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while not list(tmp_path.glob("logs/pqn/CartPole-v1_1/rl_model_*_steps.zip")) and time.time() < deadline:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=120)
+    entry = next(iter(json.loads((tmp_path / "out/runs.json").read_text())["runs"].values()))
+    assert entry["status"] == "interrupted", entry
+
+    second = run(args[1:], cwd=tmp_path, timeout=600)
+    assert "runs: 1 trained" in second.stdout
+    entry = next(iter(json.loads((tmp_path / "out/runs.json").read_text())["runs"].values()))
+    assert entry["status"] == "finished"
+    (segment,) = entry["segments"]  # the first folder, up to the checkpoint it resumed from
+    assert segment["folder"].endswith("CartPole-v1_1") and segment["until"] % 8192 == 0 and segment["until"] < 60000
+    assert entry["folder"].endswith("CartPole-v1_2")
+    steps = entry["eval_timesteps"]
+    # the curve joins both folders' evaluations: some from before the resume point, some after
+    assert steps == sorted(set(steps)) and steps[0] <= segment["until"] < steps[-1]
+    assert len(entry["eval_returns"]) == len(steps)
+    assert f"Resuming at step {segment['until']}" in (tmp_path / entry["log"]).read_text()
+    assert PQN.load(tmp_path / entry["folder"] / "CartPole-v1.zip").num_timesteps >= 60000
