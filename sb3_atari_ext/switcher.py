@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from sb3_atari_ext.plugins import get_registry
+
 
 def lives_below(reward: float, info: dict[str, Any], state: dict[str, Any], n: int = 2) -> bool:
     """True once the game reports fewer than ``n`` lives left."""
@@ -50,8 +52,6 @@ class ModelSwitcher:
         if models[0].action_space != models[1].action_space or models[0].observation_space != models[1].observation_space:
             raise ValueError("ModelSwitcher: both models must have the same observation and action spaces")
         if isinstance(condition, str):
-            from sb3_atari_ext.plugins import get_registry
-
             condition = get_registry().get("switch_conditions", condition)
         self.models, self.condition = list(models), condition
         self.condition_kwargs = condition_kwargs or {}

@@ -16,6 +16,8 @@ values as Mnih et al. 2015 (Nature, DQN) for the 49 games there and Wang et al. 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -24,8 +26,12 @@ from typing import Any
 
 import numpy as np
 import yaml
+from rl_zoo3.utils import create_test_env, get_latest_run_id, get_saved_hyperparams
+from tqdm.auto import tqdm
 
+from sb3_atari_ext.analysis.runs import load_model
 from sb3_atari_ext.common.validation import first_line
+from sb3_atari_ext.zoo import autoload
 
 # game (ALE name) -> (random score, human score); see the module docstring for the source
 ATARI_SCORES: dict[str, tuple[float, float]] = {
@@ -171,7 +177,6 @@ def play(make_env: Any, episodes: int, seed: int, act: Any, progress: Any = None
 def saved_hyperparams(saved: Path) -> tuple[dict[str, Any], str | None]:
     """RL Zoo's saved hyperparameters of a run (``<run>/<env>/config.yml``) and its VecNormalize
     statistics path; an unreadable ``config.yml`` is a ``ValueError`` naming the file."""
-    from rl_zoo3.utils import get_saved_hyperparams
 
     try:
         return get_saved_hyperparams(str(saved), norm_reward=False, test_mode=True)
@@ -193,9 +198,6 @@ def evaluate(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Trained agent vs uniform-random agent, same seeds; returns a JSON-able dict."""
-    from rl_zoo3.utils import get_latest_run_id
-
-    from sb3_atari_ext.analysis.runs import load_model
 
     run = _run_folder(folder, algo, env_id, exp_id, get_latest_run_id)
     model_path = run / f"{env_id}.zip"
@@ -252,13 +254,8 @@ def _run_folder(folder: str, algo: str, env_id: str, exp_id: int, latest: Any) -
 
 def _make_env(env_id: str, hyperparams: dict[str, Any], stats_path: str | None, seed: int, **env_kwargs: Any) -> Any:
     """RL Zoo's test env (saved wrappers, normalization and frame stack) with a Monitor on the raw game."""
-    from rl_zoo3.utils import create_test_env
-
-    from sb3_atari_ext.zoo import autoload
 
     autoload.apply()  # plugin wrappers and env ids, as under rl_zoo3.enjoy
-    import contextlib
-    import io
 
     # RL Zoo prints "Stacking 4 frames" for every env it builds: one per game would cut the
     # progress bar into pieces
@@ -277,8 +274,6 @@ def _make_env(env_id: str, hyperparams: dict[str, Any], stats_path: str | None, 
 
 class _Bar:
     def __init__(self, total: int, description: str) -> None:
-        from tqdm.auto import tqdm
-
         self._bar = tqdm(total=total, desc=description, unit="episode")
 
     def advance(self) -> None:

@@ -1,7 +1,6 @@
 """One plotting module for ``sb3-atari report``, the dashboard and ``sb3-atari benchmark``.
 
 Conventions every figure follows:
-
 - the x-axis is **agent timesteps** (what ``-n`` counts), never emulator frames;
 - every episode is drawn (faint), with a smoothed curve over it whose window shrinks for short
   runs (:func:`smooth`), so a run of 8 episodes still shows 8 points and a line;
@@ -13,11 +12,13 @@ Conventions every figure follows:
 
 from __future__ import annotations
 
+import colorsys
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 SMOOTH_WINDOW = 10
 
@@ -40,7 +41,6 @@ def mean_band(
     """``(x, mean, low, high, n)`` of several runs' curves on a common grid: at each x, the mean of
     the runs whose data cover it, with a 95% t-interval, and how many runs that is. Where fewer than
     two runs have data (but the group has two or more) nothing is shown; a single run is itself."""
-    from scipy import stats
 
     curves = [(np.asarray(x, float), np.asarray(y, float)) for x, y in curves if len(x) > 0]
     if not curves:
@@ -66,7 +66,6 @@ def mean_band(
 def eval_mean_band(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(x, mean, low, high)`` over runs evaluated at the same steps (the benchmark's evaluation
     points): a step is kept where at least two runs have it (every step for a single run)."""
-    from scipy import stats
 
     xs = np.unique(np.concatenate([x for x, _ in curves]))
     values = [[y[x == point][0] for x, y in curves if point in x] for point in xs]
@@ -86,7 +85,6 @@ def eval_mean_band(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
 def group_colors(names: Sequence[str]) -> dict[str, str]:
     """One colour (``#rrggbb``) per group name, in the order given, the same in every figure:
     tab10 for up to 10 groups, tab20 up to 20, then evenly spaced hues."""
-    import colorsys
 
     names = list(dict.fromkeys(names))
     if len(names) <= 20:

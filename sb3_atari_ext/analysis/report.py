@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import warnings
@@ -22,9 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from PIL import Image
+from tqdm.auto import tqdm
 
 from sb3_atari_ext.analysis import plotting
-from sb3_atari_ext.analysis.runs import Run, UnreadableRunFileWarning, find_runs, group_runs, split_group
+from sb3_atari_ext.analysis.evaluate import _make_env, saved_hyperparams
+from sb3_atari_ext.analysis.runs import Run, UnreadableRunFileWarning, find_runs, group_runs, load_model, split_group
 from sb3_atari_ext.common.validation import first_line
 
 METRICS = (
@@ -140,7 +145,6 @@ def plot_evaluations(runs: list[Run], path: Path) -> int:
 def write_curves_csv(runs: list[Run], path: Path) -> int:
     """The data behind the learning curves: ``group, run, timesteps, episode_return,
     smoothed_return``, one row per episode, ``timesteps`` in agent steps. Returns the row count."""
-    import csv
 
     rows = 0
     with open(path, "w", newline="") as f:
@@ -166,10 +170,6 @@ def best_run(runs: list[Run]) -> Run | None:
 
 def gameplay_gif(run: Run, path: Path, frames: int = 300, seed: int = 0, progress: Any = None) -> int:
     """Record the run's best model playing (``best_model.zip``, else the final model); returns the frame count."""
-    from PIL import Image
-
-    from sb3_atari_ext.analysis.evaluate import _make_env, saved_hyperparams
-    from sb3_atari_ext.analysis.runs import load_model
 
     model_file = run.path / "best_model.zip"
     if not model_file.is_file():
@@ -211,7 +211,6 @@ def frame_to_uint8(frame: Any, min_size: int = 160) -> np.ndarray:
 
 def _gym_id(run: Run) -> str:
     """The gym id of a run (RL Zoo writes ``/`` as ``-`` in folder names; ``args.yml`` has the id)."""
-    import yaml
 
     args = run.path / run.env / "args.yml"
     if args.is_file():
@@ -224,7 +223,6 @@ def _gym_id(run: Run) -> str:
 
 def write_report(logs: str, out: str, gif_frames: int = 300, show_progress: bool = True) -> dict[str, Any]:
     """Write the plots, the GIF and ``index.html`` into ``out``; return what was written."""
-    from tqdm.auto import tqdm
 
     runs = find_runs(logs)
     if not runs:

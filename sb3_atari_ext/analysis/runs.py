@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from rl_zoo3.utils import ALGOS
 
 from sb3_atari_ext.common.run_folder import DAMAGED_WEIGHTS, FAILED_MARKER, check_model_file, is_damaged_weights
 from sb3_atari_ext.common.validation import first_line
+from sb3_atari_ext.plugins import get_registry
 
 _RUN = re.compile(r"(?P<env>.+)_(?P<id>\d+)")
 
@@ -59,7 +62,6 @@ class Run:
 
     def config(self) -> dict[str, Any]:
         """The run's hyperparameters (RL Zoo's ``<env>/config.yml``; empty when missing or unreadable)."""
-        import yaml
 
         file = self.path / self.env / "config.yml"
         if not file.is_file():
@@ -100,7 +102,6 @@ class Run:
 
     def metrics(self) -> list[dict[str, float]]:
         """Records of ``metrics.yml`` (empty when the run has none)."""
-        import yaml
 
         file = self.path / "metrics.yml"
         if not file.is_file():
@@ -261,9 +262,6 @@ def load_model(algo: str, path: str | Path, **kwargs: Any) -> Any:
 
     :raises ValueError: listing the known algorithms when ``algo`` is unknown
     """
-    from rl_zoo3.utils import ALGOS
-
-    from sb3_atari_ext.plugins import get_registry
 
     algos = {**ALGOS, **get_registry().algorithms()}
     if algo not in algos:

@@ -10,17 +10,24 @@ as a PNG.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+import optuna
+import torch as th
+import yaml
+from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER
+from torch import nn
+
 from sb3_atari_ext.common.storage import ATTR_PREFIX, StorageError, load_study
+from sb3_atari_ext.plugins import get_registry
 
 MIN_TRIALS_FOR_IMPORTANCES = 10
 
 
 def _class_name(value: Any) -> Any:
     """Registered short name (or dotted path) for classes inside policy kwargs."""
-    from sb3_atari_ext.plugins import get_registry
 
     if isinstance(value, type):
         for kind in ("feature_extractors", "replay_buffers", "wrappers"):
@@ -56,10 +63,6 @@ def _policy_kwargs_expr(base: Any, sampled: dict[str, Any] | None) -> Any:
 
 def _evaluate(expr: str) -> dict[str, Any] | None:
     """``expr`` evaluated as RL Zoo would (registered short names, ``nn``, ``th``), or ``None``."""
-    import torch as th
-    from torch import nn
-
-    from sb3_atari_ext.plugins import get_registry
 
     try:
         value = eval(expr, {"dict": dict, "nn": nn, "th": th, **get_registry().short_names()})  # noqa: S307 - the user's own yaml
@@ -74,7 +77,6 @@ def _render(kwargs: dict[str, Any]) -> str:
 
 def best_hyperparams(study: Any) -> tuple[str, str, dict[str, Any]]:
     """``(algo, env_id, hyperparameters)`` of the best trial, ready for an RL Zoo yaml."""
-    from sb3_atari_ext.plugins import get_registry
 
     attrs = study.user_attrs
     algo, env_id = attrs.get(ATTR_PREFIX + "algo"), attrs.get(ATTR_PREFIX + "env")
@@ -82,12 +84,8 @@ def best_hyperparams(study: Any) -> tuple[str, str, dict[str, Any]]:
         raise ValueError(f"study {study.study_name!r} was not written by rl_zoo3.train --optimize with sb3-atari-ext")
     base = dict(attrs.get(ATTR_PREFIX + "hyperparams") or {})
     entries = get_registry().entries("samplers")
-    if (algo,) in entries:
-        converter = entries[(algo,)].extra.get("converter") or dict
-    else:  # an algorithm built into RL Zoo
-        from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER
-
-        converter = HYPERPARAMS_CONVERTER[algo]
+    # a registered sampler's converter, or RL Zoo's for an algorithm built into RL Zoo
+    converter = (entries[(algo,)].extra.get("converter") or dict) if (algo,) in entries else HYPERPARAMS_CONVERTER[algo]
     sampled = dict(converter(dict(study.best_trial.params)))
     policy_kwargs = _policy_kwargs_expr(base.pop("policy_kwargs", None), sampled.pop("policy_kwargs", None))
     hyperparams = {**base, **{k: _class_name(v) for k, v in sampled.items()}}
@@ -98,8 +96,6 @@ def best_hyperparams(study: Any) -> tuple[str, str, dict[str, Any]]:
 
 def report(storage: str, study_name: str, out: str | None = None, plot: str | None = None) -> dict[str, Any]:
     """Print the best trial, write the yaml and the plot; return what was written."""
-    import optuna
-    import yaml
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -130,8 +126,6 @@ def report(storage: str, study_name: str, out: str | None = None, plot: str | No
         print(f"parameter importances: not computed ({len(complete)} complete trials; "
               f"at least {MIN_TRIALS_FOR_IMPORTANCES} are needed for them to mean anything)")  # fmt: skip
     elif len(best.params) > 0:
-        import warnings
-
         try:
             with warnings.catch_warnings():  # Optuna's sampler warnings are about the search, not this report
                 warnings.simplefilter("ignore")
@@ -165,7 +159,6 @@ def _plot_history(study: Any, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import optuna
 
     trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     numbers = [t.number for t in trials]

@@ -25,10 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
+from scipy import stats as scipy_stats
 
 from sb3_atari_ext.benchmark import stats
 from sb3_atari_ext.benchmark.grid import Grid
+from sb3_atari_ext.benchmark.plots import plot_learning_curves, plot_performance_profile
 from sb3_atari_ext.benchmark.runner import load_manifest, run_key, write_json_atomic
 
 BOOTSTRAP_REPS = 2000
@@ -89,8 +92,6 @@ def random_scores(envs: list[str], out: Path, episodes: int = 10, seed: int = 0)
     cached: dict[str, float] = json.loads(path.read_text()) if path.is_file() else {}
     missing = [env for env in envs if env not in cached]
     if missing:
-        import gymnasium as gym
-
         for env_id in missing:
             env = gym.make(env_id)
             env.action_space.seed(seed)
@@ -183,9 +184,8 @@ def _ci95(values: list[float]) -> float:
     """Half-width of a t-based 95% confidence interval of the mean (0 for one value)."""
     if len(values) < 2:
         return 0.0
-    from scipy import stats
 
-    return float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
+    return float(scipy_stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
 def write_report(grid: Grid, out: str | Path, random_episodes: int = 10) -> dict[str, Any]:
@@ -200,7 +200,6 @@ def write_report(grid: Grid, out: str | Path, random_episodes: int = 10) -> dict
     matrices = summary.pop("_matrices")
     write_json_atomic(out / "summary.json", summary)
     _write_csvs(results, out)
-    from sb3_atari_ext.benchmark.plots import plot_learning_curves, plot_performance_profile
 
     plot_learning_curves(results, [v.name for v in grid.variants], envs, out / "learning_curves.png")
     if matrices:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from sb3_atari_ext.analysis import plotting
+from sb3_atari_ext.benchmark.stats import performance_profiles
 
 
 def plot_learning_curves(results: list[Any], variants: list[str], envs: list[str], path: Path) -> None:
@@ -37,7 +38,6 @@ def plot_learning_curves(results: list[Any], variants: list[str], envs: list[str
 def plot_performance_profile(matrices: dict[str, np.ndarray], path: Path, xlabel: str) -> None:
     """Performance profiles: fraction of runs with a normalized score above tau, with 95%
     stratified-bootstrap bands (:func:`sb3_atari_ext.benchmark.stats.performance_profiles`)."""
-    from sb3_atari_ext.benchmark.stats import performance_profiles
 
     plt = plotting.pyplot()
     names = list(matrices)

@@ -14,6 +14,7 @@ the manifest lists the folders it ran in (``segments``); its curve joins them.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -27,7 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from tqdm.auto import tqdm
+
 from sb3_atari_ext.benchmark.grid import Grid, Variant
+from sb3_atari_ext.common.atomic import write_text_atomic
+from sb3_atari_ext.common.signals import signal_handlers
 
 MANIFEST = "runs.json"
 _TIMESTEPS = re.compile(rb"total_timesteps\s*\|\s*(\d+)")
@@ -62,7 +68,6 @@ def load_manifest(out: Path) -> dict[str, dict[str, Any]]:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as JSON, atomically (:func:`~sb3_atari_ext.common.atomic.write_text_atomic`)."""
-    from sb3_atari_ext.common.atomic import write_text_atomic
 
     write_text_atomic(path, json.dumps(data, indent=1, default=str))
 
@@ -95,8 +100,6 @@ def last_checkpoint(folder: Path) -> tuple[Path, int] | None:
 
 
 def _evaluations(folder: Path) -> tuple[list[int], list[float]]:
-    import numpy as np
-
     try:
         with np.load(folder / "evaluations.npz") as data:
             returns = np.asarray(data["results"], dtype=float).mean(axis=1)
@@ -123,6 +126,21 @@ def record_evaluations(entry: dict[str, Any], folder: Path) -> None:
     if timesteps or kept:
         entry["eval_timesteps"] = timesteps + [t for t, _ in kept]
         entry["eval_returns"] = returns + [r for _, r in kept]
+
+
+def keep_niceness(pid: int) -> None:
+    """Give a worker's new session the runner's niceness as a scheduling group too.
+
+    With Linux's autogroup scheduling (on by default on desktops and many servers) every session
+    is a group that gets an equal share of the CPU whatever its processes' nice values: a worker
+    in its own session (``start_new_session``) of a ``nice -n 19`` runner would take as much CPU
+    as an interactive shell. Its group's nice value (``/proc/<pid>/autogroup``) is set to the
+    runner's; nothing to do where the file does not exist."""
+    niceness = os.nice(0)
+    if niceness <= 0:
+        return
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(niceness))
 
 
 @dataclass
@@ -234,6 +252,7 @@ class BenchmarkRunner:
                 env=environ,
                 start_new_session=True,  # Ctrl-C reaches the runner, which stops its workers itself
             )
+        keep_niceness(process.pid)
         self.manifest[key] = {
             "variant": variant.name, "algo": variant.algo, "params": variant.params, "env": env, "seed": seed,
             "budget": self.grid.budget_of(variant), "status": "running", "folder": None, "log": str(log), "wall_time_s": None,
@@ -290,7 +309,6 @@ class BenchmarkRunner:
         :raises KeyboardInterrupt: after stopping the workers and saving the manifest, on
             Ctrl-C or SIGTERM
         """
-        from sb3_atari_ext.common.signals import signal_handlers
 
         with self._exclusive(), signal_handlers(self._on_sigterm, (signal.SIGTERM,)):
             return self._run()
@@ -298,7 +316,6 @@ class BenchmarkRunner:
     @contextlib.contextmanager
     def _exclusive(self) -> Any:
         """One runner per ``--out`` folder: a second one would rewrite the manifest under the first."""
-        import fcntl
 
         with open(self.out / ".runs.lock", "w") as lock:
             try:
@@ -360,7 +377,6 @@ class BenchmarkRunner:
         """One bar over the agent steps of every run of the grid (each at its variant's budget)."""
         if not self.progress:
             return None
-        from tqdm.auto import tqdm
 
         total = sum(self.grid.budget_of(v) for v, _, _ in self.grid.runs())
         initial = total - sum(self.grid.budget_of(item[1]) for item in todo)

@@ -6,6 +6,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import plotly.graph_objects as go
+from dash import Dash
+from flask import abort, request, send_file
 
 from sb3_atari_ext.dashboard.data import LogsData
 
@@ -25,8 +30,6 @@ def create_app(
     :param allowed_hosts: ``Host`` header names accepted besides localhost (the bound address,
         names listed with ``--allow-host``); any other ``Host`` gets 400 (DNS rebinding)
     """
-    from dash import Dash
-    from flask import abort, send_file
 
     from sb3_atari_ext.dashboard import callbacks, layout
 
@@ -39,7 +42,6 @@ def create_app(
     app.layout = page
     data.runs()  # read the folder once now: the first page is served from the cache
     data.studies()  # and import Optuna before the first browser asks
-    import plotly.graph_objects as go
 
     go.Figure(go.Scatter(x=[0], y=[0])).to_plotly_json()  # plotly builds its validators lazily (~1 s)
     callbacks.register(app, data)
@@ -62,8 +64,6 @@ def create_app(
 
     @app.server.before_request
     def read_only():
-        from flask import request
-
         if host_name(request.host) not in hosts:
             abort(400, description="Host not allowed (start the dashboard with --allow-host NAME to accept it)")
         if request.method in {"GET", "HEAD"}:
@@ -93,7 +93,6 @@ def same_origin(origin: str | None, host_header: str) -> bool:
     with every POST, so a page on another site cannot read studies through a callback."""
     if not origin:
         return False
-    from urllib.parse import urlsplit
 
     try:
         netloc = urlsplit(origin).netloc

@@ -7,9 +7,11 @@ from urllib.parse import quote
 
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dash_table, dcc, html
+from plotly.subplots import make_subplots
 
 from sb3_atari_ext.analysis.plotting import group_colors, smooth
+from sb3_atari_ext.apex.status import ACTOR_COLUMNS, actor_rows, learner_line
 from sb3_atari_ext.dashboard.data import LogsData
 
 METRICS = (("loss", "loss"), ("policy_loss", "policy loss"), ("value_loss", "value loss"), ("q_mean", "mean Q"),
@@ -61,7 +63,6 @@ def register(app, data: LogsData) -> None:
     def metrics(selected, rows):
         if not selected:
             return None, None
-        from plotly.subplots import make_subplots
 
         runs = [data.run(rows[i]["run"]) for i in selected or [] if rows is not None and i < len(rows)]
         runs = [r for r in runs if r is not None]
@@ -99,10 +100,6 @@ def register(app, data: LogsData) -> None:
         Input("refresh", "n_intervals"),
     )
     def apex(selected, rows, _):
-        from dash import dash_table
-
-        from sb3_atari_ext.apex.status import ACTOR_COLUMNS, actor_rows, learner_line
-
         runs = [data.run(rows[i]["run"]) for i in selected or [] if rows is not None and i < len(rows)]
         children = []
         for run in runs:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from sb3_atari_ext.analysis.runs import Run, find_runs
+import optuna
+
+from sb3_atari_ext.analysis.runs import Run, find_runs, group_runs, split_group
+from sb3_atari_ext.apex.status import read_status
+from sb3_atari_ext.common.redact import redact
+from sb3_atari_ext.common.storage import StorageError, open_storage
 
 
 class LogsData:
@@ -23,8 +29,6 @@ class LogsData:
         self._storage_ids: dict[str, str] = {}
 
     def runs(self) -> list[Run]:
-        import time
-
         with self._lock:
             if time.monotonic() - self._stamp > self.ttl:
                 self._runs = find_runs(self.logs)
@@ -36,7 +40,6 @@ class LogsData:
 
     def table(self) -> list[dict[str, Any]]:
         """One row per run, with its group (algorithm, env and hyperparameters, as in the report)."""
-        from sb3_atari_ext.analysis.runs import group_runs, split_group
 
         runs = self.runs()
         group_of = {}
@@ -57,7 +60,6 @@ class LogsData:
 
     def apex_status(self, run: Run) -> dict[str, Any] | None:
         """The ``apex_status.json`` of an Ape-X run folder, or ``None`` (absent or unreadable)."""
-        from sb3_atari_ext.apex.status import read_status
 
         try:
             return read_status(run.path)
@@ -84,11 +86,6 @@ class LogsData:
         return {self._storage_ids[url]: url for url in urls}
 
     def studies(self) -> list[dict[str, Any]]:
-        import optuna
-
-        from sb3_atari_ext.common.redact import redact
-        from sb3_atari_ext.common.storage import StorageError, open_storage
-
         out = []
         for storage_id, url in self.storages().items():
             try:
@@ -116,9 +113,6 @@ class LogsData:
 
         :raises KeyError: for an id this server did not hand out (a client cannot name a storage)
         """
-        import optuna
-
-        from sb3_atari_ext.common.storage import open_storage
 
         url = self.storages()[storage_id]
         study = optuna.load_study(study_name=name, storage=open_storage(url))

@@ -4,7 +4,6 @@ The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
 ``rl_zoo3.exp_manager.ExperimentManager`` right after that module executes, so ``rl_zoo3.train``
 (which imports the name at module level) builds this one. Each override calls RL Zoo's method with
 ``super()`` and adds:
-
 - ``__init__``: the plugin's default yaml when no ``--conf-file`` is given (merged with RL Zoo's
   own file for RL Zoo's algorithms);
 - ``_preprocess_hyperparams``: the ``vec_env`` key (registered backends such as ``envpool``),
@@ -20,6 +19,7 @@ The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import functools
@@ -30,9 +30,14 @@ import shutil
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import optuna
+from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from sb3_atari_ext.common.atomic import (
     HELD_SIGNALS,
@@ -83,7 +88,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.env_factory: Any = None
         with user_errors(self):
             super().__init__(*args, **kwargs)
-            from stable_baselines3.common.vec_env import SubprocVecEnv
 
             self.vec_env_backend = "subproc" if self.vec_env_class is SubprocVecEnv else "dummy"
             self._check_trial_id()
@@ -115,7 +119,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def load_trial(self, storage: Any, study_name: str, trial_id: int | None = None, convert: bool = True) -> dict[str, Any]:
         """RL Zoo's ``load_trial`` through our storage opener (heartbeats, masked errors), with a
         missing study or trial number as one error line."""
-        import optuna
 
         study = optimize.load_study(storage, study_name)
         if trial_id is None:
@@ -135,7 +138,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def _save_config(self, saved_hyperparams: dict[str, Any]) -> None:
         """RL Zoo's ``config.yml``, ``args.yml`` and ``command.txt``, with every URL's password masked
         (RL Zoo writes ``--storage`` and the command line as given)."""
-        import argparse
 
         args, orig_argv, argv = self.args, getattr(sys, "orig_argv", None), sys.argv
         self.args = argparse.Namespace(**{k: redact_arg(v) if isinstance(v, str) else v for k, v in vars(args).items()})
@@ -208,7 +210,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     def _select_vec_env(self, hyperparams: dict[str, Any]) -> None:
         """An explicit ``--vec-env subproc`` wins over the yaml's ``vec_env`` key."""
-        from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
         requested = hyperparams.pop("vec_env", None)
         if requested is not None and self.vec_env_backend == "dummy":
@@ -220,8 +221,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     # -- envs -----------------------------------------------------------------------------------
     def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False) -> Any:
-        from stable_baselines3.common.vec_env import SubprocVecEnv
-
         if self.trial_n_envs and no_log and not eval_env:
             n_envs = self.trial_n_envs
         if self.env_factory is not None and not eval_env:
@@ -309,7 +308,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     def create_callbacks(self) -> None:
         """RL Zoo's callbacks, with its model checkpoints (``--save-freq``) written atomically."""
-        from stable_baselines3.common.callbacks import CheckpointCallback
 
         super().create_callbacks()
         self.callbacks = [AtomicCheckpointCallback.like(c) if type(c) is CheckpointCallback else c for c in self.callbacks]
@@ -375,8 +373,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     # -- hyperparameter search ------------------------------------------------------------------
     def hyperparameters_optimization(self) -> None:
-        import warnings
-
         self.search_interrupted = False
         try:
             with optimize.search_storage(self), warnings.catch_warnings(), self._search_interrupts():
@@ -413,8 +409,6 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             yield
 
     def objective(self, trial: Any) -> float:
-        import optuna
-
         callbacks, n_envs = self.specified_callbacks, self.n_envs
         self.specified_callbacks = optimize.with_trial_metrics(self, trial)
         token = optimize.CURRENT.set(self)
@@ -450,7 +444,6 @@ def _counting_on(cls: type) -> type:
 
 
 def _hold_signals() -> Any:
-
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)

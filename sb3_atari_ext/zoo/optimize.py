@@ -2,7 +2,6 @@
 
 What the RL Zoo bridge adds to RL Zoo's Optuna loop (``ExperimentManager.hyperparameters_optimization``
 and ``objective``):
-
 - **Embedded storage by default**: with no ``--storage``, trials go to the journal file
   ``<log folder>/<algo>/optuna.log`` (study ``<algo>-<env id>`` unless ``--study-name``), which
   ``optuna-dashboard logs/<algo>/optuna.log`` opens; running the command again adds trials to it.
@@ -26,14 +25,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import optuna
+
 from sb3_atari_ext.common.redact import redact
 from sb3_atari_ext.common.storage import ATTR_PREFIX, StorageError, load_study, open_storage, retry_callback
 from sb3_atari_ext.common.validation import first_line
+from sb3_atari_ext.zoo.errors import remove_unstarted_run
 
 __all__ = ["ATTR_PREFIX", "CURRENT", "StorageError", "load_study", "open_storage", "redact", "retry_callback"]
 
@@ -43,7 +46,6 @@ CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("sb3_atari_ext_man
 
 def _study_attrs(manager: Any) -> dict[str, Any]:
     """What ``sb3-atari study`` needs to write a ready-to-use RL Zoo yaml."""
-    import json
 
     base = {}
     for key, value in dict(getattr(manager, "base_hyperparams", None) or {}).items():
@@ -65,7 +67,6 @@ def search_storage(manager: Any) -> Iterator[None]:
     ``error:`` line. RL Zoo's setup made a run folder (a monitor file) although a search trains in
     trial folders: it is removed at the end, so no phantom run is left for report/dashboard.
     """
-    from sb3_atari_ext.zoo.errors import remove_unstarted_run
 
     if manager.storage is None:
         manager.storage = os.path.join(manager.log_folder, manager.algo, "optuna.log")
@@ -97,7 +98,6 @@ def _load_or_create_study(manager: Any, storage: Any, given: str) -> None:
     """The study RL Zoo is about to load or create, made here first (as RL Zoo does: maximize,
     load if it exists), so that a storage Optuna cannot use fails with one line naming it; a new
     study gets its context (algorithm, env id, base hyperparameters) as user attributes."""
-    import optuna
 
     try:
         study = optuna.create_study(storage=storage, study_name=manager.study_name, load_if_exists=True, direction="maximize")

@@ -8,9 +8,12 @@ one temporary yaml; the same env key in two files is an error naming both.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from sb3_atari_ext.plugins import PluginConflictError, get_registry
 
@@ -18,7 +21,6 @@ from sb3_atari_ext.plugins import PluginConflictError, get_registry
 def merge_hyperparams(files: list[Path], algo: str) -> Path:
     """One RL Zoo yaml with the entries of ``files`` (a key in two files is an error), in a new
     temporary folder that the caller removes."""
-    import yaml
 
     merged: dict[str, Any] = {}
     origin: dict[str, Path] = {}
@@ -57,9 +59,6 @@ def class_defaults(algo: str) -> tuple[Path, str, Path]:
     """A yaml for an algorithm that no plugin ships hyperparameters for (and RL Zoo has none):
     every env trains with the class's own defaults (``MlpPolicy``, or ``CnnPolicy`` with RL Zoo's
     Atari wrappers), after one warning that says how to ship real ones."""
-    import sys
-
-    import yaml
 
     print(
         f"warning: no default hyperparameters for {algo!r}: training with the class defaults; a plugin ships "

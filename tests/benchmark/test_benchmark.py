@@ -223,3 +223,30 @@ def test_an_interrupted_run_with_checkpoints_resumes_from_its_last_one(tmp_path)
     assert len(entry["eval_returns"]) == len(steps)
     assert f"Resuming at step {segment['until']}" in (tmp_path / entry["log"]).read_text()
     assert PQN.load(tmp_path / entry["folder"] / "CartPole-v1.zip").num_timesteps >= 60000
+
+
+def test_a_niced_runner_s_workers_are_niced_as_a_scheduling_group_too():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sb3_atari_ext.benchmark.runner import keep_niceness
+
+    if not Path("/proc/self/autogroup").is_file():
+        pytest.skip("this kernel has no autogroup scheduling: nice values alone decide")  # nothing to set
+    # a niced parent (as `nice -n 19 sb3-atari benchmark` is) starting a worker in a new session
+    code = (
+        "import os, subprocess, sys, time\n"
+        "from sb3_atari_ext.benchmark.runner import keep_niceness\n"
+        "os.nice(19)\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(20)'], start_new_session=True)\n"
+        "keep_niceness(p.pid)\n"
+        "print(open(f'/proc/{p.pid}/autogroup').read().strip()); p.kill()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip().endswith("nice 19"), out
+    # an un-niced caller changes nothing
+    before = Path("/proc/self/autogroup").read_text()
+    keep_niceness(os.getpid())
+    assert Path("/proc/self/autogroup").read_text() == before or os.nice(0) > 0
