@@ -93,8 +93,14 @@ def check_finite(loss_value: float, algo: str, n_updates: int, num_timesteps: in
 def clip_and_check_gradients(parameters: Any, max_norm: float, algo: str, n_updates: int, num_timesteps: int) -> th.Tensor:
     """``clip_grad_norm_`` that refuses a non-finite gradient norm before the optimizer step (a finite
     loss can still overflow in its gradients; stepping then would write NaN into every weight)."""
-    norm = th.nn.utils.clip_grad_norm_(parameters, max_norm)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return th.zeros(())
+    # clip_grad_norm_'s arithmetic without its per-call grouping by device and dtype (~45 us of a
+    # ~90 us call on a small network; a model's gradients are all on its one device)
+    norm = th.linalg.vector_norm(th.stack(th._foreach_norm(grads)))
     check_finite(float(norm), algo, n_updates, num_timesteps, what="gradient norm")
+    th._foreach_mul_(grads, (max_norm / (norm + 1e-6)).clamp(max=1.0))
     return norm
 
 

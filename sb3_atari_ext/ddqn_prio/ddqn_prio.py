@@ -262,6 +262,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         self._channels_last = prefers_channels_last(self.policy, self.device)
         if self._channels_last:
             self.policy.to(memory_format=th.channels_last)
+        self._trained_parameters = list(self.policy.parameters())  # clipped at every update
         # the noisy layers, found once: noise is resampled every env step and every update
         self._noisy_online, self._noisy_target = noisy_layers(self.q_net), noisy_layers(self.q_net_target)
         self._noisy = bool(self._noisy_online)
@@ -308,6 +309,8 @@ class DDQNPrio(AtomicSaveMixin, DQN):
 
             # Double-Q target: online net picks a', target net evaluates it (no gradient); a noisy
             # target net uses its own noise (Fortunato et al. 2018, Alg. 1: epsilon' for the target).
+            # (One online forward over s and s' together was measured slower on CPU: the backward
+            # then runs over both halves, +410 us per update against 250 us for a separate forward.)
             with th.no_grad(), self._target_noise():
                 target_q = double_q_target(
                     self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
@@ -364,7 +367,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         self.policy.optimizer.zero_grad()
         loss.backward()
         clip_and_check_gradients(
-            self.policy.parameters(), self.max_grad_norm, self.algo_name, self._n_updates, self.num_timesteps
+            self._trained_parameters, self.max_grad_norm, self.algo_name, self._n_updates, self.num_timesteps
         )
         self.policy.optimizer.step()
 
@@ -382,7 +385,14 @@ class DDQNPrio(AtomicSaveMixin, DQN):
                 self.logger.record(f"train/{key}", value)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_channels_last", "_noisy", "_noisy_online", "_noisy_target"]
+        return [
+            *super()._excluded_save_params(),
+            "_channels_last",
+            "_noisy",
+            "_noisy_online",
+            "_noisy_target",
+            "_trained_parameters",
+        ]
 
     def learn(
         self: SelfDDQNPrio,

@@ -250,3 +250,18 @@ def test_default_yaml_entries_are_valid_arguments(entry):
 def test_the_buffer_owns_alpha_and_the_model_reports_the_buffers():
     model = DDQNPrio("MlpPolicy", "CartPole-v1", alpha=0.6, replay_buffer_kwargs=dict(alpha=0.3, priority_eps=1e-3), **SMALL)
     assert model.replay_buffer.alpha == 0.3 == model.alpha and model.priority_eps == 1e-3
+
+
+def test_training_mode_is_set_again_after_a_direct_change():
+    # the policy skips set_training_mode when nothing changed: a direct module.train() must not fool it
+    model = DDQNPrio("MlpPolicy", gym.make("CartPole-v1"), learning_starts=0, policy_kwargs=dict(noisy=True))
+    policy = model.policy
+    policy.set_training_mode(True)
+    assert all(m.training for m in policy.q_net.modules())
+    policy.set_training_mode(False)
+    assert not any(m.training for m in policy.q_net.modules())
+    policy.q_net.train(True)  # behind the policy's back
+    policy.set_training_mode(False)
+    assert not any(m.training for m in policy.q_net.modules())
+    policy.set_training_mode(False)  # unchanged: nothing to do, still right
+    assert not any(m.training for m in policy.q_net.modules()) and not policy.training
