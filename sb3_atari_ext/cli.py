@@ -365,8 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     apex_status.add_argument("--watch", type=float, default=0, metavar="SECONDS",
                              help="print again every SECONDS while running")
     # train/enjoy pass everything after the sub-command to RL Zoo's own parser (its --help too)
-    for name, verb in (("train", "rl_zoo3.train"), ("enjoy", "rl_zoo3.enjoy")):
-        zoo = subparsers.add_parser(name, help=f"{verb} with all plugins (arguments are passed through)", add_help=False)
+    for name, verb, extra in (
+        ("train", "rl_zoo3.train", "; --resume CHECKPOINT continues a stopped run to its -n budget"),
+        ("enjoy", "rl_zoo3.enjoy", ""),
+    ):
+        text = f"{verb} with all plugins (arguments are passed through{extra})"
+        zoo = subparsers.add_parser(name, help=text, add_help=False)
         zoo.add_argument("zoo_args", nargs=argparse.REMAINDER)
     return parser
 
