@@ -20,7 +20,9 @@ from sb3_atari_ext.cli import main as cli_main
 from sb3_atari_ext.common.validation import HyperparameterError
 from tests.conftest import run, zoo_train_args
 
-pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
+# real subprocesses, servers or browsers; one pytest-xdist worker runs every test that uses Ray (the
+# tests below count the Ray processes a run leaves: another worker's would be counted too)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 CARTPOLE = dict(
     n_actors=2, block_size=25, weight_sync_interval=10, max_replay_ratio=32.0, learning_rate=1e-3, batch_size=64,
