@@ -26,6 +26,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import numpy as np
 
@@ -282,9 +283,18 @@ class _DefaultsFormatter(argparse.HelpFormatter):
         return text
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose mistakes are one ``error:`` line naming the command's ``--help`` (argparse
+    prints its usage block, then ``<prog>: error: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``sb3-atari`` parser with every sub-command (``train`` / ``enjoy`` pass their arguments to RL Zoo)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sb3-atari", description="The command line of sb3-atari-ext: plugins, evaluation, reports, dashboard, benchmarks."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -416,7 +426,8 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions that mean a user mistake (bad value, missing file, unknown name, bad storage)."""
     from sb3_atari_ext.common.storage import StorageError
 
-    return (CommandError, ValueError, KeyError, FileNotFoundError, NotADirectoryError, ImportError, StorageError)
+    paths = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
+    return (CommandError, ValueError, KeyError, *paths, ImportError, StorageError)
 
 
 def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -445,6 +456,8 @@ def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         from sb3_atari_ext.common.validation import first_line
 
         shown = ValueError(exc.args[0]) if isinstance(exc, KeyError) and exc.args else exc  # KeyError's repr quotes
+        if isinstance(exc, OSError) and exc.strerror and exc.filename:  # not "[Errno 17] File exists: 'x'"
+            shown = ValueError(f"{exc.filename}: {exc.strerror.lower()}")
         print(f"error: {first_line(shown)}", file=sys.stderr)
         return 2
 
