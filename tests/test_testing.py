@@ -12,11 +12,9 @@ from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.testing import PluginCheckError, check_component, check_plugin, plugin_components
 
 BUILTIN = plugin_components("builtin")
-# Ray's users share one pytest-xdist worker: tests/apex counts the Ray processes a run leaves behind
-RAY = pytest.mark.xdist_group("ray")
 
 
-@pytest.mark.parametrize(("kind", "name"), [pytest.param(k, n, marks=RAY) if n == "apex_ddqn" else (k, n) for k, n in BUILTIN])
+@pytest.mark.parametrize(("kind", "name"), BUILTIN)
 @pytest.mark.slow
 def test_every_builtin_component_passes_the_contract(kind, name, request):
     if name == "apex_ddqn":  # its actors join the session's Ray instance

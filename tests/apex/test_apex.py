@@ -10,6 +10,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
+import psutil
 import pytest
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -20,9 +21,7 @@ from sb3_atari_ext.cli import main as cli_main
 from sb3_atari_ext.common.validation import HyperparameterError
 from tests.conftest import run, zoo_train_args
 
-# real subprocesses, servers or browsers; one pytest-xdist worker runs every test that uses Ray (the
-# tests below count the Ray processes a run leaves: another worker's would be counted too)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
+pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
 
 CARTPOLE = dict(
     n_actors=2, block_size=25, weight_sync_interval=10, max_replay_ratio=32.0, learning_rate=1e-3, batch_size=64,
@@ -117,7 +116,6 @@ def test_rl_zoo_trains_into_a_run_folder_that_enjoy_and_status_read(ray_cluster,
 
 
 def test_sigint_saves_the_model_and_leaves_no_ray_process(tmp_path):
-    before = _ray_processes()
     args = zoo_train_args("apex_ddqn", "CartPole-v1", 200_000, "-params", "learning_starts:500", "status_interval:0.2")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     pipe = subprocess.PIPE
@@ -135,6 +133,10 @@ def test_sigint_saves_the_model_and_leaves_no_ray_process(tmp_path):
         time.sleep(0.3)
     assert status is not None and proc.poll() is None, "the run did not get going"
     actor_pids = [a["pid"] for a in status["actors"]]
+    # the run's own Ray processes (its raylet, GCS, workers): found among its descendants, so that
+    # Ray processes of tests running beside this one (pytest-xdist) are not counted
+    ray_pids = _ray_processes() & {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+    assert ray_pids, "the run started no Ray process of its own"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]
@@ -142,10 +144,10 @@ def test_sigint_saves_the_model_and_leaves_no_ray_process(tmp_path):
     assert (folder / "CartPole-v1.zip").is_file()
     assert read_status(folder)["state"] == "stopped"
     deadline = time.time() + 20
-    while time.time() < deadline and (any(_alive(p) for p in actor_pids) or _ray_processes() - before):
+    while time.time() < deadline and any(_alive(p) for p in {*actor_pids, *ray_pids}):
         time.sleep(0.5)
     assert not any(_alive(p) for p in actor_pids)
-    assert not (_ray_processes() - before), "Ray processes outlived the run"
+    assert not any(_alive(p) for p in ray_pids), "Ray processes outlived the run"
 
 
 def test_without_ray_the_run_is_one_line_saying_how_to_install_it(zoo):
