@@ -279,7 +279,8 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
     lines += [
         "",
         "IQM and mean with stratified-bootstrap 95% CIs (runs resampled within each game, "
-        f"{BOOTSTRAP_REPS} resamples). A variant needs a run on every game to get an aggregate.",
+        f"{BOOTSTRAP_REPS} resamples) over the games that have a finished run ({', '.join(summary['envs'])}); "
+        "a variant needs a run on each of them to get an aggregate.",
         "",
         "![learning curves](learning_curves.png)",
     ]
