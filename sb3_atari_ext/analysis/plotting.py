@@ -1,6 +1,7 @@
 """One plotting module for ``sb3-atari report``, the dashboard and ``sb3-atari benchmark``.
 
 Conventions every figure follows:
+
 - the x-axis is **agent timesteps** (what ``-n`` counts), never emulator frames;
 - every episode is drawn (faint), with a smoothed curve over it whose window shrinks for short
   runs (:func:`smooth`), so a run of 8 episodes still shows 8 points and a line;

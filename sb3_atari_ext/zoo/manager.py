@@ -4,6 +4,7 @@ The installer (:mod:`sb3_atari_ext.zoo.install`) puts this class in place of
 ``rl_zoo3.exp_manager.ExperimentManager`` right after that module executes, so ``rl_zoo3.train``
 (which imports the name at module level) builds this one. Each override calls RL Zoo's method with
 ``super()`` and adds:
+
 - ``__init__``: the plugin's default yaml when no ``--conf-file`` is given (merged with RL Zoo's
   own file for RL Zoo's algorithms);
 - ``_preprocess_hyperparams``: the ``vec_env`` key (registered backends such as ``envpool``),
