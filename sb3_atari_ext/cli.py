@@ -26,9 +26,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
 
 import numpy as np
+
+from sb3_atari_ext.common.arguments import OneLineParser, one_line_errors_in
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -142,6 +143,7 @@ def _run_zoo(script: str, argv: Sequence[str]) -> int:
         argv = resume_to_zoo(argv)  # --resume CHECKPOINT: -i that keeps counting steps
     else:
         from rl_zoo3.enjoy import enjoy as entry
+    one_line_errors_in(sys.modules[entry.__module__], f"sb3-atari {script}")
     sys.argv = [f"rl_zoo3.{script}", *argv]
     entry()
     return 0
@@ -281,15 +283,6 @@ class _DefaultsFormatter(argparse.HelpFormatter):
         if meaningful and "default" not in text and action.option_strings:
             text += " (default: %(default)s)"
         return text
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose mistakes are one ``error:`` line naming the command's ``--help`` (argparse
-    prints its usage block, then ``<prog>: error: ...``)."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:

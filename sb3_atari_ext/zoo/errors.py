@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sb3_atari_ext.common.arguments import one_line_errors_in
 from sb3_atari_ext.common.run_folder import DAMAGED_WEIGHTS, is_damaged_weights, mark_failed
 from sb3_atari_ext.common.validation import env_flag, first_line
 
@@ -153,14 +154,32 @@ def install_entry_point_excepthook() -> None:
     sys.excepthook = one_line
 
 
+def entry_point_argument_errors() -> None:
+    """In ``python -m rl_zoo3.train`` / ``enjoy`` / ``record_video``, a mistake on the command line
+    is one ``error:`` line pointing at ``--help`` instead of RL Zoo's usage block. Called when
+    ``rl_zoo3.exp_manager`` is imported: by then the script (``__main__``) has imported argparse,
+    and it builds its parser later, in its ``train()`` / ``enjoy()`` / ``record_video()``."""
+    name = _entry_point_name()
+    if name is not None:
+        one_line_errors_in(sys.modules.get("__main__"), f"python -m {name}")
+
+
 def _running_entry_point() -> bool:
     """Whether this process is ``python -m rl_zoo3.<entry point>`` (RL Zoo imports its utils while
     ``-m`` is still resolving the module, so ``sys.orig_argv`` tells, not ``sys.argv``)."""
+    return _entry_point_name() is not None
+
+
+def _entry_point_name() -> str | None:
+    """``rl_zoo3.train`` (/ ``enjoy`` / ``record_video``) when this process runs that entry point."""
     argv = list(getattr(sys, "orig_argv", []) or [])
     if "-m" in argv[:-1]:
-        return argv[argv.index("-m") + 1] in ENTRY_POINTS
+        name = argv[argv.index("-m") + 1]
+        return name if name in ENTRY_POINTS else None
     script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    return script is not None and script.parent.name == "rl_zoo3" and f"rl_zoo3.{script.stem}" in ENTRY_POINTS
+    if script is not None and script.parent.name == "rl_zoo3" and f"rl_zoo3.{script.stem}" in ENTRY_POINTS:
+        return f"rl_zoo3.{script.stem}"
+    return None
 
 
 def remove_unstarted_run(folder: Path) -> None:

@@ -110,6 +110,9 @@ FINISH = "_sb3_atari_ext_finish_install"
 def _exp_manager(changes: _Changes) -> None:
     import sys
 
+    from sb3_atari_ext.zoo.errors import entry_point_argument_errors
+
+    entry_point_argument_errors()
     manager = sys.modules.get("sb3_atari_ext.zoo.manager")
     if manager is not None and not hasattr(manager, "PluginExperimentManager"):
         raise _Deferred  # e.g. ``import sb3_atari_ext.zoo.manager`` before RL Zoo (Sphinx autodoc)
