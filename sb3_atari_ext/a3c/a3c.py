@@ -45,7 +45,13 @@ from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
-from sb3_atari_ext.common.validation import HyperparameterError, check_learning_rate, check_params, is_int
+from sb3_atari_ext.common.validation import (
+    HyperparameterError,
+    check_learning_rate,
+    check_net_arch,
+    check_params,
+    is_int,
+)
 
 
 class _WholeRolloutInOrder:
@@ -188,6 +194,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
                 rms_prop_eps=rms_prop_eps,
                 rms_prop_alpha=rms_prop_alpha,
                 optimizer=optimizer,
+                policy_kwargs=policy_kwargs,
             )
         )
         policy_kwargs = dict(policy_kwargs or {})
@@ -245,6 +252,7 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
             },
         )
         check_learning_rate(params)
+        check_net_arch(params.get("policy_kwargs"))
         if "optimizer" in params and not (isinstance(params["optimizer"], str) and params["optimizer"] in OPTIMIZERS):
             raise HyperparameterError("optimizer", params["optimizer"], f"one of {', '.join(map(repr, OPTIMIZERS))}")
 

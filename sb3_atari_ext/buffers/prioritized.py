@@ -29,9 +29,10 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecNormalize
 
+from sb3_atari_ext.buffers.compression import CODECS
 from sb3_atari_ext.buffers.frame_storage import FrameReplayBuffer
 from sb3_atari_ext.buffers.sum_tree import SumTree
-from sb3_atari_ext.common.validation import check_params, is_int
+from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -59,6 +60,9 @@ def validate_per_params(params: dict[str, Any]) -> None:
             "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
         },
     )
+    if "compression" in params and params["compression"] not in (None, "auto", *CODECS):
+        expected = f"one of {', '.join(map(repr, CODECS))}, 'auto' or None"
+        raise HyperparameterError("compression", params["compression"], expected)
 
 
 class PrioritizedReplayBuffer(FrameReplayBuffer):

@@ -76,10 +76,45 @@ Q_LEARNING_RULES: dict[str, Rule] = {
 
 
 def check_learning_rate(params: Mapping[str, Any]) -> None:
-    """``learning_rate``: a finite number > 0, or a schedule (a callable, as RL Zoo makes from ``lin_``)."""
-    if "learning_rate" not in params or callable(params["learning_rate"]):
+    """``learning_rate``: a finite number > 0, or a schedule (a callable, as RL Zoo makes from
+    ``lin_0.001``) whose value at the start of training (progress 1) is one."""
+    if "learning_rate" not in params:
+        return
+    value = params["learning_rate"]
+    if callable(value):
+        try:
+            start = value(1.0)
+        except Exception:  # noqa: BLE001 - a schedule that cannot be called is as wrong as a bad number
+            start = None
+        if not (isinstance(start, Real) and not isinstance(start, bool) and _finite_positive(start)):
+            raise HyperparameterError(
+                "learning_rate", f"a schedule starting at {start!r}", "a schedule starting above 0, such as lin_0.001"
+            )
         return
     check_params(params, {"learning_rate": (_finite_positive, "> 0 and finite (or a schedule such as lin_0.001)")})
+
+
+def _layer_sizes(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(is_int(size) and size >= 1 for size in value)
+
+
+def check_net_arch(policy_kwargs: Any) -> None:
+    """``policy_kwargs.net_arch``: layer sizes (a list of integers >= 1, possibly empty), or a dict of
+    such lists (``pi`` / ``vf`` / ``qf``, SB3's actor-critic form)."""
+    if not isinstance(policy_kwargs, Mapping) or "net_arch" not in policy_kwargs:
+        return
+    value = policy_kwargs["net_arch"]
+    ok = value is None or _layer_sizes(value)
+    ok = ok or (isinstance(value, Mapping) and all(isinstance(k, str) and _layer_sizes(v) for k, v in value.items()))
+    if not ok:
+        expected = "a list of layer sizes (integers >= 1) such as [256, 256], or dict(pi=[64], vf=[64])"
+        raise HyperparameterError("policy_kwargs.net_arch", value, expected)
+
+
+def check_frame_stack(value: Any) -> None:
+    """RL Zoo's ``frame_stack``: how many observations are stacked, an integer >= 1 (or unset)."""
+    if value is not None and not (is_int(value) and value >= 1):
+        raise HyperparameterError("frame_stack", value, "an integer >= 1 (frames stacked per observation)")
 
 
 def check_train_freq(params: Mapping[str, Any]) -> None:

@@ -21,6 +21,7 @@ from sb3_atari_ext.common.validation import (
     Q_LEARNING_RULES,
     HyperparameterError,
     check_learning_rate,
+    check_net_arch,
     check_params,
     check_train_freq,
 )
@@ -156,6 +157,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
                 n_steps=n_steps,
                 replay_buffer_class=replay_buffer_class,
                 replay_buffer_kwargs=replay_buffer_kwargs,
+                policy_kwargs=policy_kwargs,
             )
         )
         self.alpha = alpha
@@ -208,6 +210,7 @@ class DDQNPrio(AtomicSaveMixin, DQN):
         given = {k: v for k, v in params.items() if not (v is None and k.startswith("exploration_") and k.endswith("_eps"))}
         check_params(given, {**Q_LEARNING_RULES, "beta_final": (lambda v: 0 <= v <= 1, "in [0, 1]")})
         check_learning_rate(params)
+        check_net_arch(params.get("policy_kwargs"))
         check_train_freq(params)
         buffer_kwargs = params.get("replay_buffer_kwargs")
         if isinstance(buffer_kwargs, dict):

@@ -18,7 +18,13 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, q_lambda_returns
-from sb3_atari_ext.common.validation import HyperparameterError, check_learning_rate, check_params, is_int
+from sb3_atari_ext.common.validation import (
+    HyperparameterError,
+    check_learning_rate,
+    check_net_arch,
+    check_params,
+    is_int,
+)
 from sb3_atari_ext.pqn.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, PQNPolicy
 
 SelfPQN = TypeVar("SelfPQN", bound="PQN")
@@ -92,7 +98,8 @@ class PQN(AtomicSaveMixin, BaseAlgorithm):
         self.validate_hyperparams(
             dict(learning_rate=learning_rate, n_steps=n_steps, n_epochs=n_epochs, n_minibatches=n_minibatches, gamma=gamma,
                  q_lambda=q_lambda, max_grad_norm=max_grad_norm, exploration_fraction=exploration_fraction,
-                 exploration_initial_eps=exploration_initial_eps, exploration_final_eps=exploration_final_eps)  # fmt: skip
+                 exploration_initial_eps=exploration_initial_eps, exploration_final_eps=exploration_final_eps,
+                 policy_kwargs=policy_kwargs)  # fmt: skip
         )
         super().__init__(
             policy,
@@ -131,6 +138,7 @@ class PQN(AtomicSaveMixin, BaseAlgorithm):
             },
         )  # fmt: skip
         check_learning_rate(params)
+        check_net_arch(params.get("policy_kwargs"))
 
     def _setup_model(self) -> None:
         self._setup_lr_schedule()

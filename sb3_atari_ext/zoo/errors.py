@@ -39,6 +39,34 @@ def _source(manager: Any, key: str) -> str:
     return "the -params option" if key in custom else config_label(manager)
 
 
+#: hyperparameters whose value is a dict of keyword arguments for a class the algorithm builds, and
+#: the word the class's name holds (a TypeError of ``DDQNPrioPolicy.__init__()`` belongs to policy_kwargs)
+CONTAINERS = {"policy_kwargs": "Policy", "replay_buffer_kwargs": "Buffer", "env_kwargs": "Env"}
+
+
+def _holds(value: Any, key: str) -> bool:
+    if isinstance(value, dict):
+        return key in value
+    return isinstance(value, str) and re.search(rf"\b{re.escape(key)}\s*=", value) is not None
+
+
+def _container_of(manager: Any, key: str, text: str) -> str | None:
+    """The dict-valued hyperparameter (``policy_kwargs``, ...) an unknown keyword ``key`` came in."""
+    custom = getattr(manager, "custom_hyperparams", None) or {}
+    for container in CONTAINERS:
+        if _holds(custom.get(container), key):
+            return container
+    for container, word in CONTAINERS.items():
+        if word and word in text.split("(", 1)[0]:
+            return container
+    return None
+
+
+def _container_source(manager: Any, container: str, key: str) -> str:
+    custom = getattr(manager, "custom_hyperparams", None) or {}
+    return "the -params option" if _holds(custom.get(container), key) else config_label(manager)
+
+
 class TrialSelectionError(ValueError):
     """``--trial-id`` names no trial of the study, or comes without ``--storage`` / ``--study-name``."""
 
@@ -85,6 +113,13 @@ def _describe(exc: BaseException, manager: Any) -> str:
     match = re.search(r"unexpected keyword argument '([^']+)'", text)
     if isinstance(exc, TypeError) and match:
         key = match.group(1)
+        container = _container_of(manager, key, text)
+        if container is not None:
+            owner = text.split("(", 1)[0].split(".")[0].strip() or container
+            return (
+                f"unknown key {key!r} in {container} for {algo} in {_container_source(manager, container, key)}: "
+                f"it is not an argument of {owner}"
+            )
         return f"unknown hyperparameter {key!r} for {algo} in {_source(manager, key)}: it is not an argument of {algo}"
     if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):  # the latter: a bug, not a name
         name = getattr(exc, "name", None) or text

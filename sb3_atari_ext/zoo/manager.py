@@ -52,7 +52,7 @@ from sb3_atari_ext.common.metrics import MetricsCallback
 from sb3_atari_ext.common.redact import redact_arg
 from sb3_atari_ext.common.run_folder import mark_failed
 from sb3_atari_ext.common.signals import StopTrainingOnSignal, signal_handlers
-from sb3_atari_ext.common.validation import HyperparameterError
+from sb3_atari_ext.common.validation import HyperparameterError, check_frame_stack, check_net_arch
 from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import env_backends, optimize, resume
@@ -164,6 +164,12 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         result = super()._preprocess_hyperparams(hyperparams)
         if not (isinstance(self.n_envs, int) and self.n_envs >= 1):
             raise HyperparameterError("n_envs", self.n_envs, "an integer >= 1", self._source("n_envs"))
+        for key, check in (("frame_stack", lambda: check_frame_stack(self.frame_stack)),
+                           ("policy_kwargs", lambda: check_net_arch(result[0].get("policy_kwargs")))):  # fmt: skip
+            try:
+                check()
+            except HyperparameterError as exc:
+                raise exc.with_source(self._source(key)) from None
         self._warn_if_it_cannot_learn(result[0])
         self._offer_env_factory(result[0])
         validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None)
