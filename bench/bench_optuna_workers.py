@@ -24,7 +24,7 @@ import uuid
 
 import optuna
 
-URL = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:sb3atari@127.0.0.1:5432/sb3atari_test")
+URL = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:pw-only-in-tests-4f9c@127.0.0.1:5432/sb3atari_test")
 
 
 def trial_params(n: int) -> list[dict]:

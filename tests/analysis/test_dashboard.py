@@ -186,7 +186,7 @@ def test_client_cannot_name_a_storage_and_never_sees_a_url(logs, tmp_path):
     try:
         status, body = dashboard.callback("studies.data", [("refresh", "n_intervals", 1)])
         assert status == 200 and b"storage_id" in body
-        assert f":{password}@".encode() not in body and b"_url" not in body
+        assert password.encode() not in body and b"_url" not in body
         rows = json.loads(body)["response"]["studies"]["data"]
         assert rows and all(row["storage"].count("***") <= 1 for row in rows)
         # a hostile client asks for the history of a storage it chose: nothing is opened or created
@@ -197,6 +197,42 @@ def test_client_cannot_name_a_storage_and_never_sees_a_url(logs, tmp_path):
         )
         assert status == 200 and b"Unknown storage" in body
         assert not evil.exists() and not evil.parent.exists()
+    finally:
+        dashboard.stop()
+
+
+def test_a_storage_password_reaches_no_file_and_no_response(tmp_path):
+    """The whole path of a password: a search and a ``--trial-id`` run on a password URL, then the
+    dashboard over their logs with that storage. No file the runs wrote, and no page, callback or
+    file the dashboard answers with, holds the password in any form (it is found nowhere else)."""
+    from urllib.parse import quote
+
+    from tests.zoo.test_optimize import POSTGRES
+
+    password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1].encode()
+    name = f"scan-{os.getpid()}-{time.time_ns()}"
+    storage = ["--storage", POSTGRES, "--study-name", name]
+    zoo_train(tmp_path, "ddqn_prio", "CartPole-v1", 200, *ZOO_OPTIMIZE, "--n-trials", "1", *storage,
+              "-params", "learning_starts:50")  # fmt: skip
+    zoo_train(tmp_path, "ddqn_prio", "CartPole-v1", 200, *storage, "--trial-id", "0", "-params", "learning_starts:50")
+    logs = tmp_path / "logs"
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {"args.yml", "command.txt"} <= {p.name for p in files}
+    assert not [p for p in files if password in p.read_bytes()]
+    dashboard = Dashboard(logs, tmp_path, "--storage", POSTGRES)
+    try:
+        bodies = {"/": dashboard.get("/")[1], "layout": dashboard.get("/_dash-layout")[1]}
+        status, bodies["studies"] = dashboard.callback("studies.data", [("refresh", "n_intervals", 1)])
+        rows = json.loads(bodies["studies"])["response"]["studies"]["data"]
+        assert status == 200 and any(row["study"] == name for row in rows)
+        selected = [i for i, row in enumerate(rows) if row["study"] == name]
+        bodies["study"] = dashboard.callback("study-box.children", [("studies", "selected_rows", selected)],
+                                             [("studies", "data", rows)])[1]  # fmt: skip
+        assert name.encode() in bodies["study"]  # the study's page was rendered
+        for path in files:
+            if path.is_relative_to(logs):
+                bodies[str(path)] = dashboard.get("/files/" + quote(str(path.relative_to(logs))))[1]
+        assert not [where for where, body in bodies.items() if password in body]
     finally:
         dashboard.stop()
 

@@ -25,7 +25,10 @@ from tests.conftest import ZOO_OPTIMIZE, run, zoo_train, zoo_train_args
 
 pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
 
-POSTGRES = os.environ.get("SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:sb3atari@127.0.0.1:5432/sb3atari_test")
+#: scripts/test-services.sh gives the role a password found nowhere else: secret scans look for it bare
+POSTGRES = os.environ.get(
+    "SB3_ATARI_TEST_POSTGRES", "postgresql+psycopg://sb3atari:pw-only-in-tests-4f9c@127.0.0.1:5432/sb3atari_test"
+)
 FAST_HEARTBEAT = {"SB3_ATARI_EXT_HEARTBEAT": "1", "SB3_ATARI_EXT_GRACE": "2"}
 
 
@@ -108,7 +111,7 @@ def test_two_workers_share_one_postgresql_study(tmp_path):
     password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1].encode()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name.startswith("report_") and p.suffix == ".pkl" for p in written)
-    assert not [p for p in written if b":" + password + b"@" in p.read_bytes()]
+    assert not [p for p in written if password in p.read_bytes()]  # in any form, not only inside a URL
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,7 @@ def test_pickled_storage_keeps_no_password():
 
     data = pickle.dumps(open_storage(POSTGRES))
     password = POSTGRES.split("://", 1)[1].split("@")[0].split(":", 1)[1].encode()
-    assert b":" + password + b"@" not in data and b":***@" in data
+    assert password not in data and b":***@" in data
 
 
 def test_killed_worker_trial_becomes_fail_and_is_retried(tmp_path):
@@ -292,7 +295,7 @@ def test_trial_id_0_loads_trial_0_and_no_run_file_holds_the_password(tmp_path):
     assert dict(config)["gamma"] == pytest.approx(0.9)  # trial 0's, not the yaml's 0.99 (RL Zoo skips 0)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert {"args.yml", "command.txt"} <= {p.name for p in files}
-    assert not [p for p in files if f":{password}@".encode() in p.read_bytes()]
+    assert not [p for p in files if password.encode() in p.read_bytes()]  # in any form
     assert ":***@" in (run_folder / "CartPole-v1" / "command.txt").read_text()
 
 
