@@ -38,6 +38,8 @@ from sb3_atari_ext.common.signals import signal_handlers
 MANIFEST = "runs.json"
 _TIMESTEPS = re.compile(rb"total_timesteps\s*\|\s*(\d+)")
 _CHECKPOINT = re.compile(r"^rl_model_(\d+)_steps\.zip$")
+#: exit codes of a training that a signal stopped early (it saves, then exits 128 + the signal)
+STOPPED_BY_SIGNAL = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
 def env_folder_name(env_id: str) -> str:
@@ -278,7 +280,7 @@ class BenchmarkRunner:
         entry = self.manifest[run.key]
         entry["wall_time_s"] = round(time.time() - run.started, 1)
         final_model = run.folder / f"{env_folder_name(run.env)}.zip" if run.folder else None
-        if self._stop:
+        if self._stop or code in STOPPED_BY_SIGNAL:  # saved by its signal handler, not finished
             entry["status"] = "interrupted"
         elif code == 0 and final_model is not None and final_model.is_file():
             entry["status"] = "finished"

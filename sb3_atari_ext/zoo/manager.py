@@ -80,6 +80,9 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.search_interrupted = False
         #: signal mask to restore after the final save (SIGINT/SIGTERM wait from the end of learn)
         self.held_signal_mask: Any = None
+        #: the signal (SIGINT / SIGTERM) that stopped training early, if one did: the process then
+        #: exits with 128 + its number after the final save (130 / 143, the shell's convention)
+        self.stopped_by: int | None = None
         #: the yaml entry with ``-params`` as read, stored in an Optuna study for ``sb3-atari study``
         self.base_hyperparams: dict[str, Any] = {}
         #: ``n_envs`` sampled for the running trial (``create_envs`` builds that many)
@@ -289,6 +292,7 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             with stopper.handle_signals(), user_errors(self, started=lambda: model.num_timesteps > first_step):
                 try:
                     super().learn(model)
+                    self.stopped_by = stopper.received
                 finally:
                     if continuing:
                         model.__class__ = model.__class__.__base__  # the algorithm's own class again
@@ -331,7 +335,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
     def save_trained_model(self, model: Any) -> None:
         """RL Zoo's final save, every file atomic, with SIGINT/SIGTERM held from the end of
         ``learn`` until every file is written; a signal that came meanwhile then ends the process
-        quietly."""
+        quietly. A run that a signal stopped early is saved the same way, then exits with
+        128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM), not 0."""
 
         held, self.held_signal_mask = self.held_signal_mask, None
         if held is None:  # learn() did not hold the signals (an error path): hold them now
@@ -357,6 +362,10 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
             name = signal.Signals(received[0]).name
             print(f"{name} received during the final save: the save was completed first", file=sys.stderr)
             raise SystemExit(128 + received[0])
+        if self.stopped_by is not None:  # saved as a finished run is, but it did not finish: say so to the shell
+            name = signal.Signals(self.stopped_by).name
+            print(f"{name}: training stopped at step {model.num_timesteps} and saved in {self.save_path}", file=sys.stderr)
+            raise SystemExit(128 + self.stopped_by)
 
     def _save_atomically(self, model: Any) -> None:
         """What RL Zoo's ``save_trained_model`` writes (model, replay buffer if asked, VecNormalize

@@ -120,8 +120,8 @@ def test_signal_saves_model_and_prioritized_buffer_then_resume(zoo, sig):
         output = proc.communicate(timeout=120)[0]
     finally:
         proc.kill()
-    assert proc.returncode == 0, output
-    assert f"{sig.name} received" in output
+    assert proc.returncode == 128 + sig, output  # saved, but stopped early: 130 / 143, as a shell expects
+    assert f"{sig.name} received" in output and f"{sig.name}: training stopped at step" in output
     run_dir = zoo.path / "logs" / "ddqn_prio" / "CartPole-v1_1"
     with open(run_dir / "replay_buffer.pkl", "rb") as f:
         buffer = pickle.load(f)
