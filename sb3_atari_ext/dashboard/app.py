@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,11 @@ from urllib.parse import urlsplit
 
 import plotly.graph_objects as go
 from dash import Dash
+from dash.exceptions import DependencyException
 from flask import abort, request, send_file
+from werkzeug.exceptions import HTTPException
 
+from sb3_atari_ext.common.validation import env_flag, first_line
 from sb3_atari_ext.dashboard.data import LogsData
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -76,8 +80,36 @@ def create_app(
         if not same_origin(request.headers.get("Origin") or request.headers.get("Referer"), request.host):
             abort(403, description="cross-origin request refused")
 
+    @app.server.errorhandler(Exception)
+    def one_line(exc: Exception) -> Any:
+        """A request Dash or Flask cannot answer (a library that is not one of Dash's, a callback
+        the page does not have, a body that is not a callback) gets a short 4xx and one log line,
+        not a traceback; ``SB3_ATARI_EXT_DEBUG=1`` keeps Flask's traceback."""
+        if isinstance(exc, HTTPException):
+            return exc
+        if env_flag("SB3_ATARI_EXT_DEBUG"):
+            raise exc
+        status = 500  # our own code failed: a server error
+        if isinstance(exc, DependencyException):
+            status = 404  # /_dash-component-suites/<not a library>/...
+        elif request.path.startswith("/_dash-update-component") and not _raised_by_us(exc):
+            status = 400  # Dash could not read the body as a callback of this page
+        print(f"dashboard: {request.method} {request.path[:200]} -> {status}: {type(exc).__name__}: {first_line(exc)}",
+              file=sys.stderr)  # fmt: skip
+        return f"{status}: {'not found' if status == 404 else 'bad request' if status == 400 else 'server error'}\n", status
+
     app.data = data
     return app
+
+
+def _raised_by_us(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) came out of this package's code, not Dash's or Flask's."""
+    package = str(Path(__file__).resolve().parents[1])
+    while exc is not None:
+        if any(frame.filename.startswith(package) for frame in traceback.extract_tb(exc.__traceback__)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def host_name(host_header: str) -> str:

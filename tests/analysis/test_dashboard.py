@@ -280,13 +280,21 @@ def test_only_local_host_headers_and_no_traceback_on_odd_paths(logs, tmp_path):
         assert dashboard.get("/", headers={"Host": "evil.example"})[0] == 400  # DNS rebinding
         assert dashboard.get("/", headers={"Host": f"attacker.test:{dashboard.port}"})[0] == 400
         assert dashboard.get("/", headers={"Host": f"localhost:{dashboard.port}"})[0] == 200
-        probes = ["/files/%00", "/files/a%00b.png", "/files/" + "a" * 300 + ".png", "/files/" + "b/" * 40 + "c" * 260 + ".gif"]
+        probes = ["/files/%00", "/files/a%00b.png", "/files/" + "a" * 300 + ".png", "/files/" + "b/" * 40 + "c" * 260 + ".gif",
+                  "/_dash-component-suites/../../etc/passwd", "/_dash-component-suites/dash/nope.js"]  # fmt: skip
         for probe in probes:
             assert dashboard.get(probe)[0] in (400, 404), probe
+        # bodies that are not a callback of this page: 400, not Dash's 500 with a traceback
+        own = {"Content-Type": "application/json", "Origin": dashboard.url}
+        for body in ({"output": "nope.children", "inputs": []}, {"output": "studies.data", "inputs": "x"}, [1, 2],
+                     {"output": "studies.data"}):  # fmt: skip
+            status, answer = dashboard.callback("studies.data", [], headers=own, body=json.dumps(body).encode())
+            assert status == 400 and b"Traceback" not in answer, body
     finally:
         dashboard.proc.terminate()
         output = dashboard.proc.communicate(timeout=10)[0]
     assert "Traceback" not in output
+    assert output.count("dashboard: POST /_dash-update-component -> 400") == 4  # one line each
 
 
 def test_public_bind_warns_and_bad_port_is_one_line(logs, tmp_path):
