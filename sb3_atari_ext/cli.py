@@ -143,6 +143,10 @@ def _run_zoo(script: str, argv: Sequence[str]) -> int:
         argv = resume_to_zoo(argv)  # --resume CHECKPOINT: -i that keeps counting steps
     else:
         from rl_zoo3.enjoy import enjoy as entry
+
+        from sb3_atari_ext.zoo.errors import interrupts_exit_130
+
+        interrupts_exit_130()  # RL Zoo's enjoy returns normally after Ctrl-C
     one_line_errors_in(sys.modules[entry.__module__], f"sb3-atari {script}")
     sys.argv = [f"rl_zoo3.{script}", *argv]
     entry()
@@ -202,7 +206,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from sb3_atari_ext.dashboard.app import serve
 
     serve(args.logs, port=args.port, host=args.host, storage=args.storage, allowed_hosts=args.allow_host)
-    return 0
+    # the server runs until Ctrl-C, which Flask's server catches and returns from
+    print("interrupted: the dashboard stopped", file=sys.stderr)
+    return 130
 
 
 def _cmd_apex(args: argparse.Namespace) -> int:

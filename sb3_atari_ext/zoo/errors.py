@@ -10,9 +10,13 @@ and what would be accepted. ``SB3_ATARI_EXT_DEBUG=1`` re-raises with the traceba
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import logging
+import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -220,6 +224,37 @@ def entry_point_argument_errors() -> None:
     name = _entry_point_name()
     if name is not None:
         one_line_errors_in(sys.modules.get("__main__"), f"python -m {name}")
+    if name in ("rl_zoo3.enjoy", "rl_zoo3.record_video"):
+        interrupts_exit_130()
+
+
+_INTERRUPTED: list[bool] = []
+
+
+def interrupts_exit_130() -> None:
+    """RL Zoo's ``enjoy`` and ``record_video`` catch Ctrl-C, close the env and return normally, so
+    the process would exit 0 as if it had played to the end. From here on, Ctrl-C still raises
+    ``KeyboardInterrupt`` where it lands, and the process then ends with ``error: interrupted``
+    and exit status 130 (after RL Zoo's own cleanup, at interpreter exit). Idempotent."""
+    if _INTERRUPTED:
+        return
+    _INTERRUPTED.append(False)
+
+    def note(signum: int, frame: Any) -> None:
+        _INTERRUPTED[0] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    atexit.register(_exit_if_interrupted)
+
+
+def _exit_if_interrupted() -> None:
+    if _INTERRUPTED and _INTERRUPTED[0]:
+        print("error: interrupted", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(130)  # a SystemExit raised at exit would be ignored
 
 
 def _running_entry_point() -> bool:

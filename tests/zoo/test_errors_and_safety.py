@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import copy_cartpole_runs, run
 
 pytestmark = pytest.mark.slow  # real subprocesses, servers or browsers
 
@@ -278,3 +278,50 @@ def test_a_full_disk_at_the_final_save_is_one_line_and_leaves_no_partial_file(tm
         assert (folder / "FAILED.txt").is_file()
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+PLAY = ["--algo", "ddqn_prio", "--env", "CartPole-v1", "-f", "logs", "-n", "1000000", "--no-render"]
+
+
+@pytest.mark.parametrize(
+    "command", [["-m", "rl_zoo3.enjoy", *PLAY], ["-m", "sb3_atari_ext.cli", "enjoy", *PLAY]], ids=["rl_zoo3", "sb3-atari"]
+)
+def test_ctrl_c_while_playing_exits_130(cartpole_runs, tmp_path, command):
+    """RL Zoo's enjoy catches Ctrl-C and returns normally: the bridge makes the exit status 130."""
+    folder = copy_cartpole_runs(cartpole_runs, tmp_path)
+    proc = subprocess.Popen([sys.executable, *command], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and "Episode Reward" not in proc.stdout.readline():
+            pass  # playing: episodes end
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-1500:]
+    assert err.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in err
+
+
+def test_ctrl_c_stops_the_dashboard_with_130(cartpole_runs, tmp_path):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = copy_cartpole_runs(cartpole_runs, tmp_path)
+    command = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", "logs", "--port", str(port)]
+    proc = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted: the dashboard stopped", err[-1500:]
