@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -78,6 +79,13 @@ def _atari_vec_env(env_id: str, n_stack: int, seed: int):
     from stable_baselines3.common.vec_env import VecFrameStack, VecTransposeImage
 
     gym.register_envs(ale_py)
+    spec = gym.registry.get(env_id)
+    if spec is None:
+        close = difflib.get_close_matches(env_id, [i for i in gym.registry if "NoFrameskip" in i], n=1)
+        hint = f"; did you mean {close[0]}?" if close else " such as SpaceInvadersNoFrameskip-v4"
+        raise CommandError(f"unknown env id {env_id!r}: --env takes an Atari id{hint}")
+    if not str(spec.entry_point).startswith("ale_py"):
+        raise CommandError(f"--env {env_id}: feature maps are drawn for Atari games (ale-py), e.g. PongNoFrameskip-v4")
     return VecTransposeImage(VecFrameStack(make_atari_env(env_id, n_envs=1, seed=seed), n_stack=n_stack))
 
 
@@ -423,10 +431,12 @@ class CommandError(Exception):
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Exceptions that mean a user mistake (bad value, missing file, unknown name, bad storage)."""
+    from gymnasium.error import Error as GymnasiumError  # an env id or version gymnasium does not know
+
     from sb3_atari_ext.common.storage import StorageError
 
     paths = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)
-    return (CommandError, ValueError, KeyError, *paths, ImportError, StorageError)
+    return (CommandError, ValueError, KeyError, *paths, ImportError, StorageError, GymnasiumError)
 
 
 def run_command(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

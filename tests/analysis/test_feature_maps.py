@@ -55,3 +55,19 @@ def test_feature_maps_command_rejects_missing_model(tmp_path):
     )
     assert result.returncode == 2 and result.stderr == "error: model file not found: nope.zip\n"
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, line",
+    [
+        ("BreakoutNoFrameskp-v4", "error: unknown env id 'BreakoutNoFrameskp-v4': --env takes an Atari id; did you mean "
+                                  "BreakoutNoFrameskip-v4?\n"),
+        ("CartPole-v1", "error: --env CartPole-v1: feature maps are drawn for Atari games (ale-py), e.g. "
+                        "PongNoFrameskip-v4\n"),
+    ],
+)  # fmt: skip
+def test_feature_maps_command_names_a_wrong_env_in_one_line(tmp_path, env, line):
+    model = train_tiny(tmp_path, "CnnPolicy")
+    sb3_atari = Path(sys.executable).with_name("sb3-atari")
+    result = run([str(sb3_atari), "feature-maps", "--model", str(model), "--env", env], cwd=tmp_path, check=False)
+    assert result.returncode == 2 and result.stderr == line
