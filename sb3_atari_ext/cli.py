@@ -85,7 +85,7 @@ def _atari_vec_env(env_id: str, n_stack: int, seed: int):
         hint = f"; did you mean {close[0]}?" if close else " such as SpaceInvadersNoFrameskip-v4"
         raise CommandError(f"unknown env id {env_id!r}: --env takes an Atari id{hint}")
     if not str(spec.entry_point).startswith("ale_py"):
-        raise CommandError(f"--env {env_id}: feature maps are drawn for Atari games (ale-py), e.g. PongNoFrameskip-v4")
+        raise CommandError(f"--env {env_id} is not an Atari game (ale-py): this command takes ids such as PongNoFrameskip-v4")
     return VecTransposeImage(VecFrameStack(make_atari_env(env_id, n_envs=1, seed=seed), n_stack=n_stack))
 
 
@@ -389,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         text = f"{verb} with all plugins (arguments are passed through{extra})"
         zoo = subparsers.add_parser(name, help=text, add_help=False)
         zoo.add_argument("zoo_args", nargs=argparse.REMAINDER)
+    parser.commands = subparsers.choices  # the sub-command parsers, by name
     return parser
 
 
@@ -403,7 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in ("train", "enjoy"):  # REMAINDER would still parse a leading option
         args = argparse.Namespace(command=argv[0], zoo_args=argv[1:])
     else:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named in the sub-command's line, which points at its own --help
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     return run_command(handlers[args.command], args)
 
 

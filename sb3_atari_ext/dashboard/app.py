@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import traceback
 from collections.abc import Sequence
@@ -141,6 +142,7 @@ def serve(
         raise FileNotFoundError(f"--logs {logs} is not a folder")
     if not 1 <= port <= 65535:
         raise ValueError(f"--port {port} is not a TCP port (1-65535)")
+    check_listenable(host, port)
     if host not in LOCAL_HOSTS:
         print(
             f"warning: the dashboard has no authentication: anyone who can reach {host}:{port} can read {logs}",
@@ -149,3 +151,16 @@ def serve(
     app = create_app(logs, storage, allowed_hosts=[*allowed_hosts, host])
     print(f"sb3-atari dashboard on http://{host}:{port}/ (logs: {Path(logs).resolve()})")
     app.run(host=host, port=port, debug=False)
+
+
+def check_listenable(host: str, port: int) -> None:
+    """Raise ``ValueError`` in one line when ``host:port`` cannot be listened on (an unknown host
+    name, an address of another machine, a port in use): Flask's server would print the bare
+    reason and exit 1."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself does
+            probe.bind(address)
+    except OSError as exc:
+        raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

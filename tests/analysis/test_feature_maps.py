@@ -62,7 +62,7 @@ def test_feature_maps_command_rejects_missing_model(tmp_path):
     [
         ("BreakoutNoFrameskp-v4", "error: unknown env id 'BreakoutNoFrameskp-v4': --env takes an Atari id; did you mean "
                                   "BreakoutNoFrameskip-v4?\n"),
-        ("CartPole-v1", "error: --env CartPole-v1: feature maps are drawn for Atari games (ale-py), e.g. "
+        ("CartPole-v1", "error: --env CartPole-v1 is not an Atari game (ale-py): this command takes ids such as "
                         "PongNoFrameskip-v4\n"),
     ],
 )  # fmt: skip
