@@ -127,6 +127,36 @@ def check_train_freq(params: Mapping[str, Any]) -> None:
         raise HyperparameterError("train_freq", value, 'an integer >= 1 or a tuple (n, "step" | "episode")')
 
 
+#: What SB3's on-policy algorithms (``A2C``, ``PPO``, sb3-contrib's ``RecurrentPPO``) take and do
+#: not check themselves.
+ON_POLICY_RULES: dict[str, Rule] = {
+    "n_steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+    "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "ent_coef": (lambda v: 0 <= v < math.inf, ">= 0"),
+    "vf_coef": (lambda v: 0 <= v < math.inf, ">= 0"),
+    "max_grad_norm": (lambda v: v > 0, "> 0"),
+    "n_epochs": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+    "batch_size": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+}
+
+
+def check_baseline_params(params: Mapping[str, Any], family: str) -> None:
+    """The checks of ``family`` (``"q_learning"``: SB3's ``DQN``, sb3-contrib's ``QRDQN``;
+    ``"on_policy"``: ``A2C``, ``PPO``, ``RecurrentPPO``) for an algorithm that brings none of its own."""
+    rules = Q_LEARNING_RULES if family == "q_learning" else ON_POLICY_RULES
+    given = {k: v for k, v in params.items() if v is not None}  # None: the algorithm's default
+    check_params(given, rules)
+    check_learning_rate(params)
+    if family == "q_learning":
+        check_train_freq(params)
+    policy_kwargs = params.get("policy_kwargs")
+    if isinstance(policy_kwargs, Mapping) and "n_quantiles" in policy_kwargs:
+        quantiles = policy_kwargs["n_quantiles"]
+        if not (is_int(quantiles) and quantiles >= 1):
+            raise HyperparameterError("policy_kwargs.n_quantiles", quantiles, "an integer >= 1")
+
+
 class MissingExtraError(ImportError):
     """An optional dependency is not installed: the message says how to install it (one line)."""
 

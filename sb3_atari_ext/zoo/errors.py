@@ -87,7 +87,7 @@ def _known_names(kind: str | None = None) -> str:
 #: each one (``UPSTREAM_CASES``): a rewording upstream fails that test instead of turning a clean
 #: line back into a traceback.
 UPSTREAM_MESSAGES: dict[str, tuple[type[BaseException], str, str]] = {
-    "sb3_train_freq": (AssertionError, "collect one step", "SB3 OffPolicyAlgorithm.collect_rollouts, train_freq 0"),
+    "sb3_train_freq": (AssertionError, "collect one step", "SB3 OffPolicyAlgorithm.collect_rollouts, SAC's train_freq 0"),
     "zoo_env_id": (ValueError, "not found in gym registry", "RL Zoo train.py, an env id it does not know"),
     "zoo_yaml_not_mapping": (AttributeError, "has no attribute 'keys'", "RL Zoo read_hyperparameters, a yaml list"),
     "python_unknown_keyword": (TypeError, "unexpected keyword argument", "Python, an argument a constructor lacks"),
@@ -95,6 +95,8 @@ UPSTREAM_MESSAGES: dict[str, tuple[type[BaseException], str, str]] = {
     "zoo_schedule_no_underscore": (ValueError, "not enough values to unpack", "RL Zoo _preprocess_schedules, 'abc'"),
     "zoo_schedule_not_number": (ValueError, "could not convert string to float", "RL Zoo _preprocess_schedules, 'lin_abc'"),
     "zoo_schedule_type": (ValueError, "Invalid value for", "RL Zoo _preprocess_schedules, a list or dict"),
+    "python_missing_argument": (TypeError, "required positional argument", "Python, a yaml entry without 'policy'"),
+    "zoo_no_entry": (ValueError, "Hyperparameters not found for", "RL Zoo read_hyperparameters, no entry for the env"),
 }
 
 
@@ -148,6 +150,15 @@ def _describe(exc: BaseException, manager: Any) -> str:
                 f"it is not an argument of {owner}"
             )
         return f"unknown hyperparameter {key!r} for {algo} in {_source(manager, key)}: it is not an argument of {algo}"
+    if _upstream(exc, "python_missing_argument"):
+        missing = re.findall(r"'([^']+)'", text)
+        names = ", ".join(missing) or "a required setting"
+        where = config_label(manager)
+        return f"the hyperparameters of {algo} in {where} have no {names} (every entry needs it, e.g. policy: 'MlpPolicy')"
+    if _upstream(exc, "zoo_no_entry"):
+        return f"{text} (add an entry for the env id, or 'atari' for Atari games, to the file)"
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:  # not "[Errno 20] Not a directory: 'x'"
+        return f"{exc.filename}: {exc.strerror.lower()}"
     if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):  # the latter: a bug, not a name
         name = getattr(exc, "name", None) or text
         return (

@@ -52,7 +52,13 @@ from sb3_atari_ext.common.metrics import MetricsCallback
 from sb3_atari_ext.common.redact import redact_arg
 from sb3_atari_ext.common.run_folder import mark_failed
 from sb3_atari_ext.common.signals import StopTrainingOnSignal, signal_handlers
-from sb3_atari_ext.common.validation import HyperparameterError, check_frame_stack, check_net_arch
+from sb3_atari_ext.common.validation import (
+    HyperparameterError,
+    check_baseline_params,
+    check_frame_stack,
+    check_net_arch,
+    is_int,
+)
 from sb3_atari_ext.hookspecs import BackendUnavailable
 from sb3_atari_ext.plugins import get_registry
 from sb3_atari_ext.zoo import env_backends, optimize, resume
@@ -173,15 +179,27 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
                 check()
             except HyperparameterError as exc:
                 raise exc.with_source(self._source(key)) from None
-        self._warn_if_it_cannot_learn(result[0])
+        self._check_zoo_options()
         self._offer_env_factory(result[0])
-        validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None)
+        validate = getattr(_zoo.ALGOS.get(self.algo), "validate_hyperparams", None) or _baseline_checks(
+            _zoo.ALGOS.get(self.algo)
+        )
         if validate is not None:
             try:
                 validate(result[0])
             except HyperparameterError as exc:
                 raise exc.with_source(self._source(exc.key.split(".")[0])) from None
+        self._warn_if_it_cannot_learn(result[0])  # after the checks: a bad value is one line, no warning first
         return result
+
+    def _check_zoo_options(self) -> None:
+        """RL Zoo's own options that it passes on unchecked (0 would divide by zero or index an
+        empty list deep inside SB3)."""
+        if not (is_int(self.n_eval_envs) and self.n_eval_envs >= 1):
+            raise HyperparameterError("n_eval_envs", self.n_eval_envs, "an integer >= 1", "the --n-eval-envs option")
+        if not is_int(self.log_interval) or self.log_interval == 0:
+            expected = "-1 (the algorithm's default), an integer >= 1, or below -1 (no logging)"
+            raise HyperparameterError("log_interval", self.log_interval, expected, "the --log-interval option")
 
     def _offer_env_factory(self, hyperparams: dict[str, Any]) -> None:
         """Any algorithm whose constructor takes ``env_factory`` gets the recipe of the training
@@ -198,8 +216,16 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
 
     def _warn_if_it_cannot_learn(self, hyperparams: dict[str, Any]) -> None:
         """One warning line when an off-policy run would never update (``n_timesteps`` not above
-        ``learning_starts``) or explores only before it starts learning."""
-        starts = hyperparams.get("learning_starts")
+        ``learning_starts``) or explores only before it starts learning, or when one rollout of an
+        on-policy run is larger than the whole budget (it is collected whole all the same)."""
+        n_steps, starts = hyperparams.get("n_steps"), hyperparams.get("learning_starts")
+        if starts is None and is_int(n_steps) and not self.optimize_hyperparameters:
+            rollout = int(n_steps) * self.n_envs
+            if rollout > int(self.n_timesteps):
+                print(f"warning: one rollout (n_steps {n_steps} x {self.n_envs} envs = {rollout} steps) is larger than "
+                      f"n_timesteps ({int(self.n_timesteps)}): the run collects it whole, {rollout} steps, before its "
+                      "first update", file=sys.stderr)  # fmt: skip
+            return
         if not isinstance(starts, (int, float)) or self.optimize_hyperparameters:
             return
         n = int(self.n_timesteps)
@@ -469,3 +495,19 @@ def _hold_signals() -> Any:
 _finish = _zoo.__dict__.pop("_sb3_atari_ext_finish_install", None)
 if _finish is not None:
     _finish()
+
+
+def _baseline_checks(algo_class: Any) -> Any:
+    """The checks for SB3's and sb3-contrib's own algorithms, which bring none: Q-learning
+    (``DQN``, ``QRDQN``) or on-policy (``A2C``, ``PPO``, ``RecurrentPPO``); None for the others."""
+    from sb3_contrib import QRDQN
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+    if not isinstance(algo_class, type):
+        return None
+    if issubclass(algo_class, DQN | QRDQN):
+        return functools.partial(check_baseline_params, family="q_learning")
+    if issubclass(algo_class, OnPolicyAlgorithm):
+        return functools.partial(check_baseline_params, family="on_policy")
+    return None

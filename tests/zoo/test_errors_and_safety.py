@@ -27,6 +27,8 @@ def _files(folder: Path) -> None:
     (folder / "garbage.log").write_text("not json at all\n")
     (folder / "folder.log").mkdir()
     (folder / "truncated.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    (folder / "nopolicy.yml").write_text("CartPole-v1:\n  n_timesteps: 100\n")
+    (folder / "notes.txt").write_text("a file where a folder should be")
 
 
 CASES = [
@@ -80,6 +82,19 @@ CASES = [
     (["-m", "sb3_atari_ext.cli", "dashboard", "--logs", ".", "--port", "99999"], "error: --port 99999 is not a TCP port"),
     (["-m", "sb3_atari_ext.cli", "feature-maps", "--model", "truncated.zip", "--env", "PongNoFrameskip-v4", "--out", "maps"],
      "error: truncated.zip is not a readable model"),
+    # SB3's and sb3-contrib's own algorithms get the bridge's checks too, and RL Zoo's own options
+    (["-m", "rl_zoo3.train", "--algo", "dqn", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "-params",
+      "exploration_fraction:2"], "error: invalid hyperparameter exploration_fraction=2 in the -params option"),
+    (["-m", "rl_zoo3.train", "--algo", "qrdqn", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "-params",
+      "policy_kwargs:dict(n_quantiles=0)"], "error: invalid hyperparameter policy_kwargs.n_quantiles=0 in the -params option"),
+    (["-m", "rl_zoo3.train", "--algo", "ppo", "--env", "CartPole-v1", "-n", "300", "-f", "logs", "-params", "n_steps:0"],
+     "error: invalid hyperparameter n_steps=0 in the -params option: expected an integer >= 1"),
+    (TRAIN + ["--n-eval-envs", "0", "--eval-freq", "50"],
+     "error: invalid hyperparameter n_eval_envs=0 in the --n-eval-envs option: expected an integer >= 1"),
+    (TRAIN + ["--log-interval", "0"], "error: invalid hyperparameter log_interval=0 in the --log-interval option"),
+    (TRAIN + ["--conf-file", "nopolicy.yml"], "error: the hyperparameters of ddqn_prio in nopolicy.yml have no policy"),
+    (["-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPole-v1", "-n", "300", "-f", "notes.txt"],
+     "error: notes.txt/ddqn_prio: not a directory"),
 ]  # fmt: skip
 
 
@@ -325,3 +340,12 @@ def test_ctrl_c_stops_the_dashboard_with_130(cartpole_runs, tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted: the dashboard stopped", err[-1500:]
+
+
+def test_a_rollout_larger_than_the_budget_is_one_warning(tmp_path):
+    """PPO-style algorithms collect a whole rollout before their first update, whatever -n says."""
+    result = run(["-m", "rl_zoo3.train", "--algo", "pqn", "--env", "CartPole-v1", "-n", "100", "-f", "logs",
+                  "--eval-freq", "-1", "-params", "n_steps:20"], cwd=tmp_path)  # fmt: skip
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning: one rollout")]
+    assert lines == ["warning: one rollout (n_steps 20 x 16 envs = 320 steps) is larger than n_timesteps (100): the run "
+                     "collects it whole, 320 steps, before its first update"]  # fmt: skip

@@ -14,7 +14,8 @@ import pytest
 from sb3_atari_ext.zoo.errors import UPSTREAM_MESSAGES, _upstream, describe
 
 CASES = {
-    "sb3_train_freq": ["-params", "train_freq:0", "learning_starts:0"],
+    # dqn / qrdqn get the bridge's own checks first; SAC (no table of its own) still reaches SB3's
+    "sb3_train_freq": ["--algo", "sac", "--env", "Pendulum-v1", "-params", "train_freq:0", "learning_starts:0"],
     "zoo_env_id": ["--env", "CartPol-v1"],
     "zoo_yaml_not_mapping": ["--conf-file", "list.yml"],
     "python_unknown_keyword": ["-params", "foo_bar:1"],
@@ -22,6 +23,8 @@ CASES = {
     "zoo_schedule_no_underscore": ["-params", "learning_rate:'abc'"],
     "zoo_schedule_not_number": ["-params", "learning_rate:'lin_abc'"],
     "zoo_schedule_type": ["-params", "learning_rate:[1]"],
+    "python_missing_argument": ["--conf-file", "nopolicy.yml"],
+    "zoo_no_entry": ["--conf-file", "otherenv.yml"],
 }
 
 
@@ -35,6 +38,8 @@ def test_upstream_still_raises_what_the_bridge_recognises(name, tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.yml").write_text("- a\n- b\n")
+    (tmp_path / "nopolicy.yml").write_text("CartPole-v1:\n  n_timesteps: 100\n")
+    (tmp_path / "otherenv.yml").write_text("Pendulum-v1:\n  policy: MlpPolicy\n")
     monkeypatch.setenv("SB3_ATARI_EXT_DEBUG", "1")  # the original exception, not the bridge's line
     argv = ["rl_zoo3.train", "--algo", "dqn", "--env", "CartPole-v1", "-n", "64", "-f", "logs", "--eval-freq", "-1"]
     monkeypatch.setattr(sys, "argv", [*argv, *CASES[name]])
