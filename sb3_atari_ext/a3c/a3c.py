@@ -44,7 +44,7 @@ from sb3_atari_ext.a3c.policies import A3CCnnLstmPolicy, A3CLstmPolicy, A3CMulti
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
-from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
+from sb3_atari_ext.common.torch_utils import channels_last, fast_optimizer_kwargs, prefers_channels_last
 from sb3_atari_ext.common.validation import (
     HyperparameterError,
     check_learning_rate,
@@ -123,7 +123,9 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
       initial square of 1 for roughly the first thousand updates, so short runs barely learn
       (measured on MinAtar: see the a3c docs page).
 
-    ``policy_kwargs=dict(optimizer_class=..., optimizer_kwargs=...)`` overrides all of them.
+    Each runs its multi-tensor kernel (fused Adam, ``foreach`` RMSprop; PyTorch's CPU default is a
+    loop over tensors). ``policy_kwargs=dict(optimizer_class=..., optimizer_kwargs=...)`` overrides
+    all of them.
 
     :param policy: ``MlpLstmPolicy``, ``CnnLstmPolicy``, ``MultiInputLstmPolicy`` or a class;
         the policies share one trunk (extractor + LSTM) between actor and critic by default
@@ -201,7 +203,8 @@ class A3C(AtomicSaveMixin, RecurrentPPO):
         if "optimizer_class" not in policy_kwargs:
             optimizer_class, defaults = OPTIMIZERS[optimizer](rms_prop_alpha, rms_prop_eps)
             policy_kwargs["optimizer_class"] = optimizer_class
-            policy_kwargs["optimizer_kwargs"] = {**defaults, **policy_kwargs.get("optimizer_kwargs", {})}
+            kwargs = {**defaults, **policy_kwargs.get("optimizer_kwargs", {})}
+            policy_kwargs["optimizer_kwargs"] = fast_optimizer_kwargs(optimizer_class, kwargs)
         self.optimizer_name = optimizer
         self.rms_prop_eps = rms_prop_eps
         self.rms_prop_alpha = rms_prop_alpha

@@ -18,7 +18,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from sb3_atari_ext.common.torch_utils import fused_adam_kwargs
+from sb3_atari_ext.common.torch_utils import fast_optimizer_kwargs
 from sb3_atari_ext.torch_layers import LstmExtractor, NoisyLinear, NoisyNatureCNN, TransformerExtractor
 
 
@@ -80,7 +80,7 @@ class DDQNPrioPolicy(DQNPolicy):
         noisy_extractor: bool = False,
     ) -> None:
         self.dueling, self.noisy, self.noisy_sigma, self.noisy_extractor = dueling, noisy, noisy_sigma, noisy_extractor
-        optimizer_kwargs = fused_adam_kwargs(optimizer_class, optimizer_kwargs)
+        optimizer_kwargs = fast_optimizer_kwargs(optimizer_class, optimizer_kwargs)
         super().__init__(
             observation_space,
             action_space,

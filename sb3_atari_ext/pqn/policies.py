@@ -19,6 +19,8 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.dqn.policies import QNetwork
 from torch import nn
 
+from sb3_atari_ext.common.torch_utils import fast_optimizer_kwargs
+
 ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.ELU, nn.GELU, nn.SiLU, nn.LeakyReLU)
 
 
@@ -50,7 +52,8 @@ class PQNPolicy(BasePolicy):
     :param net_arch: hidden layers of the head (default ``[64, 64]``, or none on an image
         extractor such as ``NatureCNN``, whose own hidden layer is normalized)
     :param layer_norm: insert the normalizations (``False``: the plain network, for ablations)
-    :param optimizer_class: RAdam by default (as CleanRL's and purejaxql's PQN)
+    :param optimizer_class: RAdam by default (as CleanRL's and purejaxql's PQN), with
+        ``foreach=True`` unless ``optimizer_kwargs`` chooses (PyTorch's CPU default loops over tensors)
     (other parameters: see ``stable_baselines3.dqn.policies.DQNPolicy``)
     """
 
@@ -76,7 +79,7 @@ class PQNPolicy(BasePolicy):
             features_extractor_class,
             features_extractor_kwargs,
             optimizer_class=optimizer_class,
-            optimizer_kwargs=optimizer_kwargs,
+            optimizer_kwargs=fast_optimizer_kwargs(optimizer_class, optimizer_kwargs),
             normalize_images=normalize_images,
         )
         if net_arch is None:

@@ -10,7 +10,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from sb3_atari_ext.common.torch_utils import fused_adam_kwargs
+from sb3_atari_ext.common.torch_utils import fast_optimizer_kwargs
 
 
 class SplitQNetwork(QNetwork):
@@ -51,7 +51,7 @@ class SplitQPolicy(DQNPolicy):
 
     def __init__(self, *args: Any, share_features_extractor: bool = True, **kwargs: Any) -> None:
         self.share_features_extractor = share_features_extractor
-        optimizer_kwargs = fused_adam_kwargs(
+        optimizer_kwargs = fast_optimizer_kwargs(
             kwargs.get("optimizer_class", th.optim.Adam), kwargs.pop("optimizer_kwargs", None)
         )
         super().__init__(*args, optimizer_kwargs=optimizer_kwargs, **kwargs)
