@@ -10,7 +10,8 @@ algorithms; the ratio is taken within each round, the median over rounds is repo
     python bench/bench_small_network.py --steps 20000 --repeats 3
 
 Targets: ``ddqn_prio`` >= 1.5x SB3 ``DQN`` (the performance issue); ``pqn`` (``--algos pqn``: 128
-envs in one process, the MinAtar plugin's settings, learning from every step) >= 10x.
+envs in one process on the MinAtar plugin's ``minatar_vector`` backend, the plugin's settings,
+learning from every step) >= 10x; ``pqn_dummy`` is the same on RL Zoo's ``DummyVecEnv``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def steps_per_second(name: str, steps: int, learning_starts: int, seed: int) -> 
     from sb3_atari_ext import DDQNPrio
     from sb3_atari_ext.rainbow import Rainbow
 
-    if name == "pqn":
-        return _pqn_steps_per_second(steps, seed)
+    if name in ("pqn", "pqn_dummy"):
+        return _pqn_steps_per_second(steps, seed, vec_env="dummy" if name == "pqn_dummy" else "minatar_vector")
     algo = {"dqn": DQN, "ddqn_prio": DDQNPrio, "rainbow": Rainbow}[name]
     env = gym.make(ENV_ID)
     extra = {} if name == "rainbow" else {"exploration_initial_eps": 0.1, "exploration_final_eps": 0.1}
@@ -61,16 +62,19 @@ def steps_per_second(name: str, steps: int, learning_starts: int, seed: int) -> 
     return steps / (time.perf_counter() - start)
 
 
-def _pqn_steps_per_second(steps: int, seed: int) -> float:
-    """pqn with the MinAtar plugin's settings (128 envs in one process, 32 steps per rollout, 2
-    epochs of 32 minibatches, the same network with LayerNorm), after one untimed rollout; it
-    learns from every step, as the others do after ``learning_starts``."""
+def _pqn_steps_per_second(steps: int, seed: int, vec_env: str = "minatar_vector") -> float:
+    """pqn with the MinAtar plugin's settings (128 envs in one process on the plugin's
+    ``minatar_vector`` backend, 32 steps per rollout, 2 epochs of 32 minibatches, the same network
+    with LayerNorm), after one untimed rollout; it learns from every step, as the others do after
+    ``learning_starts``. ``vec_env="dummy"``: the same 128 envs as RL Zoo's ``DummyVecEnv``."""
     from sb3_atari_minatar.torch_layers import MinAtarCNN
+    from sb3_atari_minatar.vec_env import MinAtarVecEnv
     from stable_baselines3.common.env_util import make_vec_env
 
     from sb3_atari_ext.pqn import PQN
 
-    env = make_vec_env(ENV_ID, n_envs=128, seed=seed)
+    vec_env_class = make_vec_env if vec_env == "dummy" else MinAtarVecEnv
+    env = vec_env_class(ENV_ID, n_envs=128, seed=seed)
     model = PQN(
         "MlpPolicy", env, n_steps=32, n_epochs=2, n_minibatches=32, learning_rate=5e-4, q_lambda=0.65,
         max_grad_norm=10.0, exploration_final_eps=0.05, exploration_fraction=0.1, seed=seed, device="cpu",
@@ -87,7 +91,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000, help="timed agent steps per run")
     parser.add_argument("--learning-starts", type=int, default=5_000, help="untimed steps before learning")
     parser.add_argument("--repeats", type=int, default=3, help="rounds (each runs every algorithm once)")
-    parser.add_argument("--algos", nargs="+", default=["ddqn_prio"], help="compared with dqn: ddqn_prio, rainbow, pqn")
+    parser.add_argument(
+        "--algos", nargs="+", default=["ddqn_prio"], help="compared with dqn: ddqn_prio, rainbow, pqn, pqn_dummy"
+    )
     parser.add_argument("--pqn-steps", type=int, default=200_000, help="timed agent steps of pqn (it is faster)")
     args = parser.parse_args()
     th.set_num_threads(1)
@@ -99,7 +105,7 @@ def main() -> None:
         speeds["dqn"].append(base)
         line = [f"round {repeat}: SB3 DQN {base:.0f} steps/s"]
         for name in args.algos:
-            timed = args.pqn_steps if name == "pqn" else args.steps
+            timed = args.pqn_steps if name.startswith("pqn") else args.steps
             ours = steps_per_second(name, timed, args.learning_starts, repeat)
             speeds[name].append(ours)
             ratios[name].append(ours / base)
@@ -107,7 +113,7 @@ def main() -> None:
         print(", ".join(line), flush=True)
     for name in args.algos:
         runs = ", ".join(f"{r:.2f}" for r in ratios[name])
-        target = "10x" if name == "pqn" else "1.5x"
+        target = "10x" if name.startswith("pqn") else "1.5x"
         print(
             f"{name} vs SB3 DQN on {ENV_ID}, one thread: {statistics.median(speeds[name]):.0f} vs "
             f"{statistics.median(speeds['dqn']):.0f} steps/s, ratio {statistics.median(ratios[name]):.2f}x "

@@ -27,6 +27,13 @@ def register_feature_extractors(register: Callable[..., None]) -> None:
 
 
 @hookimpl
+def register_vec_envs(register: Callable[..., None]) -> None:
+    from sb3_atari_minatar.vec_env import make_minatar_vector_env
+
+    register("minatar_vector", make_minatar_vector_env)
+
+
+@hookimpl
 def register_hyperparams(register: Callable[..., None]) -> None:
     for algo in ALGOS:
         register(algo, HYPERPARAMS / f"{algo}.yml")
