@@ -17,6 +17,8 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
       a3c: {seeds: 1}
       pqn: {seeds: 3, budget: 5000000, eval_freq: 250000}   # its own budget and evaluation interval
     save_freq: 100000          # checkpoints (RL Zoo's --save-freq): a stopped run resumes from its last
+    save_replay_buffer: true   # with save_freq: the replay buffer too (RL Zoo's --save-replay-buffer), so
+                               # an off-policy run resumes with its replay; removed when the run finishes
     references:                # published figures shown beside ours in report.md
       MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
 """
@@ -69,6 +71,7 @@ class Grid:
     eval_freq: int | None = None
     eval_episodes: int = 10
     save_freq: int | None = None
+    save_replay_buffer: bool = False
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def seeds_of(self, variant: Variant) -> int:
@@ -142,6 +145,12 @@ def _positive_int(value: Any, key: str, source: str) -> int:
     return int(value)
 
 
+def _flag(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise GridError(f"{source}: {key}={value!r} is not true or false")
+    return value
+
+
 def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a grid yaml (a mapping); errors name the file."""
     path = Path(path)
@@ -153,7 +162,10 @@ def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise GridError(f"cannot read grid file {path}: {first_line(exc)}") from None
     if not isinstance(data, dict):
         raise GridError(f"grid file {path}: expected a mapping (budget, seeds, envs, variants), got {type(data).__name__}")
-    known = {"budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "save_freq", "variants", "references"}
+    known = {
+        "budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "save_freq", "save_replay_buffer",
+        "variants", "references",
+    }  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
         raise GridError(f"grid file {path}: unknown key {unknown[0]!r}; keys are {', '.join(sorted(known))}")
@@ -215,6 +227,7 @@ def build_grid(
             eval_episodes if eval_episodes is not None else data.get("eval_episodes", 10), "eval_episodes", source
         ),
         save_freq=_positive_int(data["save_freq"], "save_freq", source) if data.get("save_freq") is not None else None,
+        save_replay_buffer=_flag(data.get("save_replay_buffer", False), "save_replay_buffer", source),
         references=dict(data.get("references") or {}),
     )
     if grid.baseline is not None and grid.baseline not in names:

@@ -8,7 +8,9 @@ Calling the runner again trains only what is not finished: a finished run is nev
 again, a failed one starts over (its partial folder is removed first). An interrupted run starts
 over too, unless its variant writes checkpoints (``save_freq``): then it resumes from its last one
 (``sb3-atari train --resume``: the step count and every schedule continue) in a new folder, and
-the manifest lists the folders it ran in (``segments``); its curve joins them.
+the manifest lists the folders it ran in (``segments``); its curve joins them. With
+``save_replay_buffer`` the replay buffer is saved beside the checkpoints and an off-policy run
+resumes with it (the file is removed once the run finishes).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from sb3_atari_ext.common.atomic import write_text_atomic
 from sb3_atari_ext.common.signals import signal_handlers
 
 MANIFEST = "runs.json"
+#: the replay buffer RL Zoo writes beside a run's checkpoints with --save-replay-buffer
+REPLAY_FILE = "replay_buffer.pkl"
 _TIMESTEPS = re.compile(rb"total_timesteps\s*\|\s*(\d+)")
 _CHECKPOINT = re.compile(r"^rl_model_(\d+)_steps\.zip$")
 #: exit codes of a training that a signal stopped early (it saves, then exits 128 + the signal)
@@ -235,6 +239,8 @@ class BenchmarkRunner:
         ]  # fmt: skip
         if (save_freq := self.grid.save_freq_of(variant)) is not None:
             cmd += ["--save-freq", str(save_freq)]
+            if self.grid.save_replay_buffer:
+                cmd.append("--save-replay-buffer")
         if resume is not None:
             cmd += ["--resume", str(resume)]
         params = variant.zoo_params()
@@ -285,6 +291,8 @@ class BenchmarkRunner:
         elif code == 0 and final_model is not None and final_model.is_file():
             entry["status"] = "finished"
             record_evaluations(entry, run.folder)
+            for folder in [run.folder, *(Path(s["folder"]) for s in entry.get("segments", []))]:
+                (folder / REPLAY_FILE).unlink(missing_ok=True)  # only a stopped run needs its replay
         else:
             entry["status"] = "failed"
             entry["returncode"] = code

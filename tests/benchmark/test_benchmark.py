@@ -225,6 +225,57 @@ def test_an_interrupted_run_with_checkpoints_resumes_from_its_last_one(tmp_path)
     assert PQN.load(tmp_path / entry["folder"] / "CartPole-v1.zip").num_timesteps >= 60000
 
 
+def test_save_replay_buffer_goes_with_checkpoints_only(tmp_path):
+    from sb3_atari_ext.benchmark.runner import BenchmarkRunner
+
+    path = tmp_path / "grid.yml"
+    text = "budget: 1000\nenvs: [A-v0]\nsave_replay_buffer: true\nvariants:\n  dqn: {}\n  ddqn_prio: {save_freq: 500}\n"
+    path.write_text(text)
+    grid = build_grid(path)
+    runner = BenchmarkRunner(grid, tmp_path / "logs", tmp_path / "out", workers=1, progress=False)
+    dqn, ddqn_prio = grid.variants
+    assert "--save-replay-buffer" not in runner.command(dqn, "A-v0", 0)  # no checkpoints: nothing to resume
+    command = runner.command(ddqn_prio, "A-v0", 0)
+    assert command[command.index("--save-freq") + 1] == "500" and "--save-replay-buffer" in command
+    path.write_text("budget: 1000\nenvs: [A-v0]\nsave_replay_buffer: 'yes'\nvariants:\n  dqn: {}\n")
+    with pytest.raises(GridError, match="save_replay_buffer='yes' is not true or false"):
+        build_grid(path)
+
+
+@pytest.mark.slow
+def test_an_interrupted_off_policy_run_resumes_with_its_replay_buffer(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "grid.yml").write_text(
+        "budget: 12000\nseeds: 1\nenvs: [CartPole-v1]\neval_freq: 2000\neval_episodes: 2\nsave_freq: 2000\n"
+        "save_replay_buffer: true\nvariants:\n  ddqn_prio: {}\n"
+    )
+    args = [sys.executable, "-m", "sb3_atari_ext.cli", "benchmark", "--grid", "grid.yml", "-f", "logs", "--out", "out",
+            "--workers", "1", "--no-progress"]  # fmt: skip
+    first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    folder = tmp_path / "logs/ddqn_prio/CartPole-v1_1"
+    deadline = time.time() + 240
+    while not (list(folder.glob("rl_model_*_steps.zip")) and (folder / "replay_buffer.pkl").is_file()):
+        assert time.time() < deadline and first.poll() is None, "no checkpoint with its replay buffer"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=120)
+    assert next(iter(json.loads((tmp_path / "out/runs.json").read_text())["runs"].values()))["status"] == "interrupted"
+
+    second = run(args[1:], cwd=tmp_path, timeout=600)
+    assert "runs: 1 trained" in second.stdout
+    entry = next(iter(json.loads((tmp_path / "out/runs.json").read_text())["runs"].values()))
+    assert entry["status"] == "finished" and entry["folder"].endswith("CartPole-v1_2")
+    log = (tmp_path / entry["log"]).read_text()
+    (segment,) = entry["segments"]
+    assert f"Resuming at step {segment['until']}" in log and "Loading replay buffer" in log
+    # a finished run needs no replay: none is left in either folder
+    assert not list((tmp_path / "logs").rglob("replay_buffer.pkl"))
+
+
 def test_a_niced_runner_s_workers_are_niced_as_a_scheduling_group_too():
     import os
     import subprocess
