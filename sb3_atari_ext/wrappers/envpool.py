@@ -30,7 +30,6 @@ Only the ``*NoFrameskip-v4`` ids are mapped (``BreakoutNoFrameskip-v4`` -> envpo
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Sequence
@@ -38,9 +37,10 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from sb3_atari_ext.hookspecs import BackendUnavailable
+from sb3_atari_ext.wrappers.batched_vec_env import BatchedVecEnv
 
 ATARI_WRAPPER = "stable_baselines3.common.atari_wrappers.AtariWrapper"
 #: RL Zoo's Atari ids, the game's name in group 1 (both C++ backends map only these)
@@ -86,7 +86,7 @@ def atari_kwargs_from_wrappers(wrappers: Sequence[tuple[str, dict[str, Any]]], b
     return {**ATARI_DEFAULTS, **kwargs}
 
 
-class AtariPoolVecEnv(VecEnv):
+class AtariPoolVecEnv(BatchedVecEnv):
     """SB3 ``VecEnv`` over a C++ pool of Atari games (envpool's or ale-py's), matching RL Zoo's
     AtariWrapper pipeline: life losses as dones, unclipped Monitor episodes, terminal observations,
     zero-filled stacks after a reset. Subclasses open the pool and translate its calls.
@@ -100,7 +100,6 @@ class AtariPoolVecEnv(VecEnv):
     :param num_threads: pool worker threads (0: one per core)
     """
 
-    #: the backend's name: ``vec_env: <name>`` and the Monitor file's name
     backend = "pool"
 
     def __init__(
@@ -149,16 +148,8 @@ class AtariPoolVecEnv(VecEnv):
         self._since_reset = np.zeros(n_envs, dtype=np.int64)
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._lengths = np.zeros(n_envs, dtype=np.int64)
-        self._t_start = time.time()
+        self._open_monitor(monitor_dir)
         self._episode_start = np.full(n_envs, self._t_start)
-        self._writer = None
-        if monitor_dir is not None:
-            from stable_baselines3.common.monitor import ResultsWriter
-
-            os.makedirs(monitor_dir, exist_ok=True)
-            self._writer = ResultsWriter(
-                os.path.join(monitor_dir, self.backend), header={"t_start": self._t_start, "env_id": env_id}
-            )
 
     @classmethod
     def from_zoo(
@@ -261,8 +252,7 @@ class AtariPoolVecEnv(VecEnv):
                     "t": round(now - self._t_start, 6),
                 }
                 infos[i]["episode"] = episode
-                if self._writer is not None:
-                    self._writer.write_row(episode)
+                self._write_episode(episode)
             self._returns[over] = 0.0
             self._lengths[over] = 0
             reset_obs, reset_lives = self._reset_some(over)
@@ -274,35 +264,7 @@ class AtariPoolVecEnv(VecEnv):
 
     def close(self) -> None:
         self._close_pool()
-        if self._writer is not None:
-            self._writer.close()
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        n = len(self._get_indices(indices))
-        if attr_name == "render_mode":
-            return [None] * n
-        if attr_name == "spec":
-            import gymnasium as gym
-
-            return [gym.spec(self.env_id)] * n
-        raise AttributeError(f"{type(self).__name__} has no per-env attribute {attr_name!r}")
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"{type(self).__name__} cannot set {attr_name!r} on {self.backend} environments")
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
-    ) -> list[Any]:
-        raise AttributeError(f"{type(self).__name__} cannot call {method_name!r} on {self.backend} environments")
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        from stable_baselines3.common.monitor import Monitor
-
-        # Monitor's episode statistics are reproduced here, so evaluate_policy counts real episodes.
-        return [wrapper_class is Monitor] * len(self._get_indices(indices))
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        return [None] * self.num_envs
+        self._close_monitor()
 
 
 class EnvpoolVecEnv(AtariPoolVecEnv):

@@ -17,24 +17,23 @@ sticky actions and difficulty ramping as MinAtar's defaults or ``env_kwargs`` se
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
 from sb3_atari_ext.hookspecs import BackendUnavailable
+from sb3_atari_ext.wrappers.batched_vec_env import BatchedVecEnv
 from sb3_atari_minatar.envs import MAX_EPISODE_STEPS, env_ids
 
 #: ``env_kwargs`` the games accept (``minatar.Environment``'s own arguments)
 GAME_KWARGS = ("sticky_action_prob", "difficulty_ramping")
 
 
-class MinAtarVecEnv(VecEnv):
+class MinAtarVecEnv(BatchedVecEnv):
     """``n_envs`` MinAtar games of one id (``MinAtar/Breakout-v1``) as one SB3 ``VecEnv``.
 
     :param env_id: a ``MinAtar/<Game>-v0`` (all six actions) or ``-v1`` (minimal action set) id
@@ -79,15 +78,7 @@ class MinAtarVecEnv(VecEnv):
         self._actions = np.zeros(n_envs, dtype=np.int64)
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._lengths = np.zeros(n_envs, dtype=np.int64)
-        self._t_start = time.time()
-        self._writer = None
-        if monitor_dir is not None:
-            from stable_baselines3.common.monitor import ResultsWriter
-
-            os.makedirs(monitor_dir, exist_ok=True)
-            self._writer = ResultsWriter(
-                os.path.join(monitor_dir, self.backend), header={"t_start": self._t_start, "env_id": env_id}
-            )
+        self._open_monitor(monitor_dir)
         if seed is not None:
             self.seed(seed)
 
@@ -148,8 +139,7 @@ class MinAtarVecEnv(VecEnv):
                 info["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
                 episode = {"r": round(float(self._returns[i]), 6), "l": int(self._lengths[i]), "t": elapsed}
                 info["episode"] = episode
-                if self._writer is not None:
-                    self._writer.write_row(episode)
+                self._write_episode(episode)
                 info["terminal_observation"] = obs[i].copy()
                 game = self._games[i]
                 game.reset()
@@ -159,36 +149,7 @@ class MinAtarVecEnv(VecEnv):
         return obs.copy(), rewards.astype(np.float32), dones, infos
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        n = len(self._get_indices(indices))
-        if attr_name == "render_mode":
-            return [None] * n
-        if attr_name == "spec":
-            import gymnasium as gym
-
-            return [gym.spec(self.env_id)] * n
-        raise AttributeError(f"{type(self).__name__} has no per-env attribute {attr_name!r}")
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"{type(self).__name__} cannot set {attr_name!r} on {self.backend} environments")
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
-    ) -> list[Any]:
-        raise AttributeError(f"{type(self).__name__} cannot call {method_name!r} on {self.backend} environments")
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        from stable_baselines3.common.monitor import Monitor
-
-        # Monitor's episode statistics are reproduced here, so evaluate_policy counts real episodes.
-        return [wrapper_class is Monitor] * len(self._get_indices(indices))
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        return [None] * self.num_envs
+        self._close_monitor()
 
 
 #: the ``register_vec_envs`` factory of the ``minatar_vector`` backend
