@@ -250,7 +250,7 @@ def test_an_interrupted_off_policy_run_resumes_with_its_replay_buffer(tmp_path):
     import time
 
     (tmp_path / "grid.yml").write_text(
-        "budget: 12000\nseeds: 1\nenvs: [CartPole-v1]\neval_freq: 2000\neval_episodes: 2\nsave_freq: 2000\n"
+        "budget: 6000\nseeds: 1\nenvs: [CartPole-v1]\neval_freq: 1500\neval_episodes: 2\nsave_freq: 1500\n"
         "save_replay_buffer: true\nvariants:\n  ddqn_prio: {}\n"
     )
     args = [sys.executable, "-m", "sb3_atari_ext.cli", "benchmark", "--grid", "grid.yml", "-f", "logs", "--out", "out",
