@@ -369,7 +369,11 @@ def test_unknown_vec_env_is_a_clear_error(zoo):
     args = ["train", "--algo", "a3c", "--env", "CartPole-v1", "--vec-env", "ray", "-n", "64"]
     result = zoo(str(sb3_atari), *args, check=False)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    expected = "error: argument --vec-env: invalid choice: 'ray' (choose from dummy, subproc, ale_vector, envpool)"
+    from sb3_atari_ext.zoo.env_backends import vec_env_backends
+
+    # RL Zoo's two, ours, then those of installed plugins (the MinAtar plugin's minatar_vector)
+    assert vec_env_backends()[:4] == ["dummy", "subproc", "ale_vector", "envpool"]
+    expected = f"error: argument --vec-env: invalid choice: 'ray' (choose from {', '.join(vec_env_backends())})"
     assert result.stderr.strip().splitlines()[-1] == expected
     # under rl_zoo3.train itself a backend is a hyperparameter: a bad one is one line naming -params
     result = train(zoo, "--algo", "a3c", "--env", "CartPole-v1", "-n", "64", "-params", "vec_env:'ray'", check=False)
