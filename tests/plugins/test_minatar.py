@@ -55,6 +55,18 @@ def test_default_yaml_trains_through_rl_zoo_and_replays_in_enjoy(zoo, algo):
     assert played.returncode == 0
 
 
+def test_pqn_default_yaml_steps_its_games_on_the_minatar_vector_backend(zoo):
+    # two rollouts of the yaml's 128 envs x 32 steps, with an evaluation on the same backend
+    result = zoo_train(zoo.path, "pqn", "MinAtar/Breakout-v1", 8192, "--seed", "0", "--eval-freq", "4096",
+                       "--eval-episodes", "2")  # fmt: skip
+    assert "128 envs on the minatar_vector backend (MinAtarVecEnv)" in result.stdout
+    run_dir = zoo.path / "logs" / "pqn" / "MinAtar-Breakout-v1_1"
+    rows = (run_dir / "minatar_vector.monitor.csv").read_text().splitlines()
+    assert rows[1] == "r,l,t" and len(rows) > 2 + 128  # the games' finished episodes, as Monitor writes them
+    with np.load(run_dir / "evaluations.npz") as evaluations:
+        assert evaluations["results"].shape == (2, 2)
+
+
 def test_report_and_dashboard_data_read_minatar_runs(zoo):
     from sb3_atari_ext.analysis.runs import find_runs
 
