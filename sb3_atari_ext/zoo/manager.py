@@ -400,7 +400,8 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         print(f"Saving to {self.save_path}")
         with atomic_write(with_suffix_like_sb3(f"{self.save_path}/{self.env_name}", "zip")) as tmp:
             model.save(tmp)
-        if hasattr(model, "save_replay_buffer") and self.save_replay_buffer:
+        # only a model that has a replay buffer (pqn and the on-policy algorithms have none)
+        if self.save_replay_buffer and getattr(model, "replay_buffer", None) is not None:
             print("Saving replay buffer")
             with atomic_write(os.path.join(self.save_path, "replay_buffer.pkl")) as tmp:
                 model.save_replay_buffer(tmp)
