@@ -414,3 +414,12 @@ def test_a3c_lstm_conf_trains_and_replays(zoo):
     config = dict(yaml.unsafe_load((zoo.path / "logs" / "a3c" / f"{ATARI}_1" / ATARI / "config.yml").read_text()))
     assert config["n_steps"] == 20 and "lstm_hidden_size=512" in config["policy_kwargs"]
     enjoy(zoo, "--algo", "a3c", "--env", ATARI, "-f", "logs", "-n", "100", "--no-render")
+
+
+def test_save_replay_buffer_with_an_algorithm_without_one_saves_the_model_only(zoo):
+    # pqn has no replay buffer: --save-replay-buffer must not fail its final save (it did, at 5M steps)
+    result = train(zoo, "--algo", "pqn", "--env", "CartPole-v1", "-n", "1024", "--save-replay-buffer",
+                   "--save-freq", "512", "-f", "logs", *FAST)  # fmt: skip
+    assert result.returncode == 0 and "Saving replay buffer" not in result.stdout
+    run_dir = zoo.path / "logs" / "pqn" / "CartPole-v1_1"
+    assert (run_dir / "CartPole-v1.zip").is_file() and not (run_dir / "replay_buffer.pkl").exists()
