@@ -43,6 +43,7 @@ from torch import nn
 from sb3_atari_ext.a3c.policies import A3CCnnLstmPolicy, A3CLstmPolicy, A3CMultiInputLstmPolicy
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
 from sb3_atari_ext.common.optim import RMSpropTFLike
+from sb3_atari_ext.common.progress import ClampedProgressMixin
 from sb3_atari_ext.common.q_learning import NonFiniteLossError, check_finite, clip_and_check_gradients
 from sb3_atari_ext.common.torch_utils import channels_last, fast_optimizer_kwargs, prefers_channels_last
 from sb3_atari_ext.common.validation import (
@@ -107,7 +108,7 @@ OPTIMIZERS: dict[str, Any] = {
 }
 
 
-class A3C(AtomicSaveMixin, RecurrentPPO):
+class A3C(AtomicSaveMixin, ClampedProgressMixin, RecurrentPPO):
     """Advantage actor-critic over many envs with a recurrent (LSTM) policy.
 
     Defaults are the A3C paper's Atari settings: ``n_steps=5`` (t_max), ``gamma=0.99``,

@@ -15,6 +15,7 @@ from torch.nn import functional as F
 
 from sb3_atari_ext.buffers.prioritized import PrioritizedReplayBuffer, validate_per_params
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
+from sb3_atari_ext.common.progress import ClampedProgressMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, double_q_target
 from sb3_atari_ext.common.torch_utils import channels_last, prefers_channels_last
 from sb3_atari_ext.common.validation import (
@@ -39,7 +40,7 @@ from sb3_atari_ext.torch_layers.noisy import noisy_exploration, noisy_layers, re
 SelfDDQNPrio = TypeVar("SelfDDQNPrio", bound="DDQNPrio")
 
 
-class DDQNPrio(AtomicSaveMixin, DQN):
+class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
     """
     Double DQN with proportional prioritized experience replay (and optional n-step, dueling).
 

@@ -17,6 +17,7 @@ from stable_baselines3.common.utils import LinearSchedule, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_atari_ext.common.atomic import AtomicSaveMixin
+from sb3_atari_ext.common.progress import ClampedProgressMixin
 from sb3_atari_ext.common.q_learning import check_finite, clip_and_check_gradients, q_lambda_returns
 from sb3_atari_ext.common.validation import (
     HyperparameterError,
@@ -30,7 +31,7 @@ from sb3_atari_ext.pqn.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, P
 SelfPQN = TypeVar("SelfPQN", bound="PQN")
 
 
-class PQN(AtomicSaveMixin, BaseAlgorithm):
+class PQN(AtomicSaveMixin, ClampedProgressMixin, BaseAlgorithm):
     """
     PQN: Q-learning over many vectorized envs with no replay buffer and no target network.
 
