@@ -10,6 +10,11 @@ profiles (Agarwal et al. 2021, "Deep RL at the Edge of the Statistical Precipice
 :mod:`sb3_atari_ext.benchmark.stats`). A game whose baseline mean is no better than random has no
 baseline-normalized score: the report says so and normalizes by ``score - random`` instead.
 
+A variant with its own budget (``pqn: {budget: 5000000}``) is also scored at the baseline's
+wall-clock: on each game, the evaluation each of its runs had reached after the baseline's mean
+wall-clock per run, reading the run's wall-clock as spent at an even pace over its steps
+(:func:`score_at_wall_clock`); those scores get the same IQM and mean.
+
 Written to ``--out``: ``report.md``, ``summary.json``, ``scores.csv`` (one row per run),
 ``curves.csv`` (one row per run and evaluation), ``learning_curves.png`` and
 ``performance_profile.png``.
@@ -50,6 +55,16 @@ class RunResult:
     @property
     def final(self) -> float:
         return float(self.returns[-1])
+
+
+def score_at_wall_clock(run: RunResult, seconds: float, budget: int) -> float | None:
+    """The last evaluation ``run`` had reached after ``seconds`` of its wall-clock, its ``budget``
+    steps taken at an even pace (``None``: no wall-clock, or no evaluation by then)."""
+    if not run.wall_time_s:
+        return None
+    reached = budget * min(seconds / run.wall_time_s, 1.0)
+    done = np.nonzero(run.timesteps <= reached)[0]
+    return float(run.returns[done[-1]]) if done.size else None
 
 
 def read_evaluations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -139,6 +154,7 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
     matrices = {v.name: _score_matrix(results, v.name, envs, normalize) for v in grid.variants}
     matrices = {k: m for k, m in matrices.items() if m.size and not np.isnan(m).any()}
     points, intervals = stats.interval_estimates(matrices, reps=BOOTSTRAP_REPS) if matrices else ({}, {})
+    at_wall = _at_baseline_wall_clock(grid, results, envs, normalize if normalize is by_baseline else None, random)
     summary: dict[str, Any] = {
         "budget_steps": grid.budget,
         "budget_steps_per_variant": {v.name: grid.budget_of(v) for v in grid.variants},
@@ -171,9 +187,49 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
                 mean=float(mean),
                 mean_ci=[float(mean_lo), float(mean_hi)],
             )
+        if variant.name in at_wall:
+            entry["at_baseline_wall_clock"] = at_wall[variant.name]
         summary["algorithms"][variant.name] = entry
     summary["_matrices"] = matrices  # for the profile plot; removed before writing
     return summary
+
+
+def _at_baseline_wall_clock(
+    grid: Grid, results: list[RunResult], envs: list[str], normalize: Any, random: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    """Per variant with its own budget: IQM and mean of its runs' scores at the baseline's mean
+    wall-clock per game (a run with no evaluation by then scores random's). Needs a baseline that
+    normalizes and a wall-clock for the baseline on every game."""
+    if normalize is None:
+        return {}
+    walls = {}
+    for env in envs:
+        times = [r.wall_time_s for r in results if r.variant == grid.baseline and r.env == env and r.wall_time_s]
+        if not times:
+            return {}
+        walls[env] = float(np.mean(times))
+    found: dict[str, dict[str, Any]] = {}
+    for variant in grid.variants:
+        if variant.budget is None or variant.name == grid.baseline:
+            continue
+        per_env: dict[str, list[float]] = {}
+        for env in envs:
+            runs = [r for r in results if r.variant == variant.name and r.env == env]
+            scores = [score_at_wall_clock(r, walls[env], grid.budget_of(variant)) for r in runs]
+            per_env[env] = [random[env] if s is None else s for s in scores]
+        n = min(len(v) for v in per_env.values())
+        if not n:
+            continue
+        matrix = np.array([[normalize(per_env[env][i], env) for env in envs] for i in range(n)], dtype=float)
+        points, intervals = stats.interval_estimates({variant.name: matrix}, reps=BOOTSTRAP_REPS)
+        (iqm, mean), ((iqm_lo, mean_lo), (iqm_hi, mean_hi)) = points[variant.name], intervals[variant.name]
+        found[variant.name] = {
+            "baseline_wall_time_s": walls,
+            "per_env": {env: float(np.mean(per_env[env])) for env in envs},
+            "iqm": float(iqm), "iqm_ci": [float(iqm_lo), float(iqm_hi)],
+            "mean": float(mean), "mean_ci": [float(mean_lo), float(mean_hi)],
+        }  # fmt: skip
+    return found
 
 
 def _mean_or_none(values: list[float]) -> float | None:
@@ -224,6 +280,26 @@ def _write_csvs(results: list[RunResult], out: Path) -> None:
         for r in results:
             for t, value in zip(r.timesteps, r.returns, strict=True):
                 writer.writerow([r.variant, r.env, r.seed, int(t), f"{value:.4f}"])
+
+
+def _wall_clock_markdown(grid: Grid, summary: dict[str, Any], names: list[str]) -> list[str]:
+    rows = [(name, summary["algorithms"][name]["at_baseline_wall_clock"]) for name in names
+            if "at_baseline_wall_clock" in summary["algorithms"][name]]  # fmt: skip
+    if not rows:
+        return []
+    envs = summary["envs"]
+    lines = ["", f"## At the baseline's wall-clock: variants with their own budget against {grid.baseline}", ""]
+    lines += ["| variant | " + " | ".join(f"{env} ({rows[0][1]['baseline_wall_time_s'][env] / 60:.0f} min)" for env in envs)
+              + " | IQM [95% CI] | mean [95% CI] |", "|" + "---|" * (len(envs) + 3)]  # fmt: skip
+    for name, entry in rows:
+        cells = [f"{entry['per_env'][env]:.2f}" for env in envs]
+        iqm = f"{entry['iqm']:.3f} [{entry['iqm_ci'][0]:.3f}, {entry['iqm_ci'][1]:.3f}]"
+        mean = f"{entry['mean']:.3f} [{entry['mean_ci'][0]:.3f}, {entry['mean_ci'][1]:.3f}]"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {iqm} | {mean} |")
+    lines += ["", f"Each run's score is the last evaluation it had reached after {grid.baseline}'s mean wall-clock per run "
+              "on that game (in brackets), its own wall-clock read as spent at an even pace over its steps; "
+              "normalized and aggregated as above."]  # fmt: skip
+    return lines
 
 
 def _own_budgets(grid: Grid) -> str:
@@ -281,9 +357,9 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
         "IQM and mean with stratified-bootstrap 95% CIs (runs resampled within each game, "
         f"{BOOTSTRAP_REPS} resamples) over the games that have a finished run ({', '.join(summary['envs'])}); "
         "a variant needs a run on each of them to get an aggregate.",
-        "",
-        "![learning curves](learning_curves.png)",
     ]
+    lines += _wall_clock_markdown(grid, summary, names)
+    lines += ["", "![learning curves](learning_curves.png)"]
     if profile:
         lines += ["", "![performance profile](performance_profile.png)"]
     variants = [v for v in grid.variants if v.params]

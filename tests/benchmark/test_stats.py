@@ -68,3 +68,32 @@ def test_a_baseline_no_better_than_random_is_named_and_scores_fall_back_to_score
     fine = aggregate(grid, results, {"A": 1.0, "B": 0.0})
     assert fine["baseline_not_above_random"] == [] and fine["baseline"] == "dqn"
     assert fine["algorithms"]["dqn"]["mean"] == pytest.approx(1.0)
+
+
+def test_a_variant_with_its_own_budget_is_scored_at_the_baselines_wall_clock():
+    from pathlib import Path
+
+    from sb3_atari_ext.benchmark.aggregate import RunResult, aggregate, score_at_wall_clock
+    from sb3_atari_ext.benchmark.grid import Grid, Variant
+
+    # evaluations at 250, 500, 750, 1000 of a 1,000-step budget that took 400 s
+    fast = RunResult("pqn", "A", 0, Path("."), np.array([250, 500, 750, 1000]), np.array([1.0, 2.0, 3.0, 4.0]), 400.0)
+    assert score_at_wall_clock(fast, 200.0, 1000) == 2.0  # half the wall-clock: the step-500 evaluation
+    assert score_at_wall_clock(fast, 199.0, 1000) == 1.0
+    assert score_at_wall_clock(fast, 900.0, 1000) == 4.0  # beyond its own wall-clock: its final score
+    assert score_at_wall_clock(fast, 50.0, 1000) is None  # no evaluation by then
+    assert score_at_wall_clock(RunResult("pqn", "A", 0, Path("."), fast.timesteps, fast.returns, None), 1.0, 1000) is None
+
+    grid = Grid(variants=[Variant("dqn", "dqn"), Variant("pqn", "pqn", budget=1000)], envs=["A", "B"], seeds=1,
+                baseline="dqn", budget=100)  # fmt: skip
+
+    def dqn(env, final, wall):
+        return RunResult("dqn", env, 0, Path("."), np.array([50, 100]), np.array([0.0, final]), wall)
+
+    slow_b = RunResult("pqn", "B", 0, Path("."), np.array([250, 500, 750, 1000]), np.array([5.0, 6.0, 7.0, 9.0]), 800.0)
+    summary = aggregate(grid, [dqn("A", 2.0, 200.0), dqn("B", 3.0, 400.0), fast, slow_b], {"A": 0.0, "B": 1.0})
+    entry = summary["algorithms"]["pqn"]["at_baseline_wall_clock"]
+    # A: 200 s of 400 s -> step 500 -> 2.0; B: 400 s of 800 s -> step 500 -> 6.0
+    assert entry["per_env"] == {"A": 2.0, "B": 6.0}
+    assert entry["iqm"] == pytest.approx(stats.iqm(np.array([[(2.0 - 0.0) / 2.0, (6.0 - 1.0) / 2.0]])))
+    assert "at_baseline_wall_clock" not in summary["algorithms"]["dqn"]
