@@ -125,10 +125,12 @@ def random_scores(envs: list[str], out: Path, episodes: int = 10, seed: int = 0)
     return {env: cached[env] for env in envs}
 
 
-def _score_matrix(results: list[RunResult], variant: str, envs: list[str], normalize: Any) -> np.ndarray:
-    """``[runs, games]`` normalized final scores of one variant; seeds beyond the smallest count
-    per game are dropped so the matrix is rectangular."""
-    per_env = [[normalize(r.final, env) for r in results if r.variant == variant and r.env == env] for env in envs]
+def _score_matrix(
+    results: list[RunResult], variant: str, envs: list[str], normalize: Any, score: Any = lambda r: r.final
+) -> np.ndarray:
+    """``[runs, games]`` normalized scores (``score(run)``, the final one by default) of one variant;
+    seeds beyond the smallest count per game are dropped so the matrix is rectangular."""
+    per_env = [[normalize(score(r), env) for r in results if r.variant == variant and r.env == env] for env in envs]
     n = min(len(s) for s in per_env)
     return np.array([s[:n] for s in per_env], dtype=float).T if n else np.zeros((0, len(envs)))
 
@@ -212,20 +214,21 @@ def _at_baseline_wall_clock(
     for variant in grid.variants:
         if variant.budget is None or variant.name == grid.baseline:
             continue
-        per_env: dict[str, list[float]] = {}
-        for env in envs:
-            runs = [r for r in results if r.variant == variant.name and r.env == env]
-            scores = [score_at_wall_clock(r, walls[env], grid.budget_of(variant)) for r in runs]
-            per_env[env] = [random[env] if s is None else s for s in scores]
-        n = min(len(v) for v in per_env.values())
-        if not n:
+        budget = grid.budget_of(variant)
+
+        def at_wall(run: RunResult, budget: int = budget) -> float:
+            score = score_at_wall_clock(run, walls[run.env], budget)
+            return random[run.env] if score is None else score
+
+        matrix = _score_matrix(results, variant.name, envs, normalize, score=at_wall)
+        if not matrix.size:
             continue
-        matrix = np.array([[normalize(per_env[env][i], env) for env in envs] for i in range(n)], dtype=float)
         points, intervals = stats.interval_estimates({variant.name: matrix}, reps=BOOTSTRAP_REPS)
         (iqm, mean), ((iqm_lo, mean_lo), (iqm_hi, mean_hi)) = points[variant.name], intervals[variant.name]
         found[variant.name] = {
             "baseline_wall_time_s": walls,
-            "per_env": {env: float(np.mean(per_env[env])) for env in envs},
+            "per_env": {env: float(np.mean([at_wall(r) for r in results if r.variant == variant.name and r.env == env]))
+                        for env in envs},
             "iqm": float(iqm), "iqm_ci": [float(iqm_lo), float(iqm_hi)],
             "mean": float(mean), "mean_ci": [float(mean_lo), float(mean_hi)],
         }  # fmt: skip
