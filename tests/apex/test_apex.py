@@ -33,7 +33,7 @@ CARTPOLE = dict(
 
 
 class KillActorOnce(BaseCallback):
-    """SIGKILLs actor 0's process (pid from the status file) once ``at`` env steps are done."""
+    """SIGKILLs actor 0's process (pid from the status file) once ``at`` env steps are done and its pid is known."""
 
     def __init__(self, folder, at):
         super().__init__()
@@ -41,9 +41,12 @@ class KillActorOnce(BaseCallback):
 
     def _on_step(self):
         if self.killed is None and self.num_timesteps >= self.at:
-            pid = read_status(self.folder)["actors"][0]["pid"]
-            os.kill(pid, signal.SIGKILL)
-            self.killed = pid
+            # under load actor 0's first block can come after the other actor's; its pid is in the status
+            # file only from then on, so the kill waits for it
+            pid = read_status(self.folder)["actors"][0].get("pid")
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                self.killed = pid
         return True
 
 
