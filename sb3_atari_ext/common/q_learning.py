@@ -154,6 +154,40 @@ def categorical_double_q_target(
     return categorical_projection(chosen.exp(), rewards, dones, discounts, support)
 
 
+def quantile_huber_loss(quantiles: th.Tensor, target_quantiles: th.Tensor, taus: th.Tensor, kappa: float = 1.0) -> th.Tensor:
+    """QR-DQN's quantile Huber loss per sample (Dabney et al. 2018, Eq. 9-10).
+
+    With ``u_ij = T theta_j - theta_i`` (target sample j minus predicted quantile i at midpoint
+    ``tau_i``), ``rho_i(u) = |tau_i - 1{u < 0}| L_kappa(u) / kappa`` where ``L_kappa`` is the Huber
+    loss; the loss of a sample is the sum over i of the mean over j (sb3-contrib's ``qrdqn`` and the
+    paper use the same reduction). Shapes: quantiles ``[batch, N]``, target_quantiles ``[batch, N']``
+    (no gradient flows into them), taus ``[N]``. Returns ``[batch]``.
+    """
+    u = target_quantiles.detach().unsqueeze(1) - quantiles.unsqueeze(2)  # [batch, N, N']
+    abs_u = u.abs()
+    huber = th.where(abs_u <= kappa, 0.5 * u.pow(2), kappa * (abs_u - 0.5 * kappa))
+    weight = (taus.view(1, -1, 1) - (u.detach() < 0).to(u.dtype)).abs()
+    return (weight * huber).mean(dim=2).sum(dim=1) / kappa
+
+
+def quantile_double_q_target(
+    q_net: nn.Module,
+    q_net_target: nn.Module,
+    next_observations: th.Tensor,
+    rewards: th.Tensor,
+    dones: th.Tensor,
+    discounts: th.Tensor | float,
+) -> th.Tensor:
+    """The quantile head's target: the online network picks ``a* = argmax_a mean_i theta_i(s', a)``
+    (double Q), the target network's quantiles for ``a*`` are shifted: ``r + discount (1 - done)
+    theta_j(s', a*)``. Both networks expose ``quantiles(obs)`` of shape ``[batch, n_actions, N]``.
+    Call under ``th.no_grad()``. Returns ``[batch, N]``."""
+    next_actions = q_net.quantiles(next_observations).mean(dim=2).argmax(dim=1)
+    next_quantiles = q_net_target.quantiles(next_observations)
+    chosen = next_quantiles[th.arange(next_quantiles.shape[0], device=next_quantiles.device), next_actions]
+    return rewards + (1.0 - dones) * discounts * chosen
+
+
 def q_lambda_returns(
     rewards: th.Tensor,
     next_q: th.Tensor,

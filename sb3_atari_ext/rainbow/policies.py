@@ -53,39 +53,80 @@ class CategoricalQNetwork(QNetwork):
         self.value_net = nn.Sequential(*create_mlp(features_dim, n_atoms, self.net_arch, activation_fn)) if dueling else None
         self.register_buffer("support", th.linspace(v_min, v_max, n_atoms))
 
+    def head(self, obs: PyTorchObs) -> th.Tensor:
+        """The head's ``n_atoms`` outputs per action, shape ``[batch, n_actions, n_atoms]`` (with
+        ``dueling``: value stream + advantage stream - its mean over actions, per atom)."""
+        features = self.extract_features(obs, self.features_extractor)
+        outputs = self.q_net(features).view(-1, self.n_actions, self.n_atoms)
+        if self.value_net is not None:
+            outputs = self.value_net(features).unsqueeze(1) + outputs - outputs.mean(dim=1, keepdim=True)
+        return outputs
+
     def log_probs(self, obs: PyTorchObs) -> th.Tensor:
         """``log p_j(s, a)``, shape ``[batch, n_actions, n_atoms]``."""
-        features = self.extract_features(obs, self.features_extractor)
-        logits = self.q_net(features).view(-1, self.n_actions, self.n_atoms)
-        if self.value_net is not None:
-            logits = self.value_net(features).unsqueeze(1) + logits - logits.mean(dim=1, keepdim=True)
-        return F.log_softmax(logits, dim=2)
+        return F.log_softmax(self.head(obs), dim=2)
 
     def forward(self, obs: PyTorchObs) -> th.Tensor:
         return (self.log_probs(obs).exp() * self.support).sum(dim=2)
 
 
-class RainbowPolicy(DDQNPrioPolicy):
-    """``DDQNPrioPolicy`` with a :class:`CategoricalQNetwork` head.
+class QuantileQNetwork(CategoricalQNetwork):
+    """Q-network whose head gives, for each action, ``n_atoms`` quantiles of the return at the
+    midpoints ``tau_i = (2i + 1) / (2 n_atoms)`` (QR-DQN, Dabney et al. 2018); ``forward`` returns
+    their mean. With ``dueling`` the streams are combined per quantile as :class:`CategoricalQNetwork`
+    combines logits. ``v_min`` / ``v_max`` are not used: quantiles have no fixed support.
+    (parameters: see :class:`CategoricalQNetwork`)
+    """
 
-    :param n_atoms: number of atoms (51 in C51 and Rainbow)
-    :param v_min: smallest return of the support
-    :param v_max: largest return of the support
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register_buffer("taus", (th.arange(self.n_atoms, dtype=th.float32) + 0.5) / self.n_atoms)
+
+    def quantiles(self, obs: PyTorchObs) -> th.Tensor:
+        """``theta_i(s, a)``, shape ``[batch, n_actions, n_atoms]``."""
+        return self.head(obs)
+
+    def forward(self, obs: PyTorchObs) -> th.Tensor:
+        return self.head(obs).mean(dim=2)
+
+
+#: the distributional heads of ``rainbow`` (``policy_kwargs=dict(distribution=...)``)
+DISTRIBUTIONS: dict[str, type[CategoricalQNetwork]] = {"categorical": CategoricalQNetwork, "quantile": QuantileQNetwork}
+
+
+class RainbowPolicy(DDQNPrioPolicy):
+    """``DDQNPrioPolicy`` with a distributional head.
+
+    :param n_atoms: number of atoms (51 in C51 and Rainbow), or of quantiles with ``distribution="quantile"``
+    :param v_min: smallest return of the support (categorical head only)
+    :param v_max: largest return of the support (categorical head only)
+    :param distribution: ``"categorical"`` (C51, :class:`CategoricalQNetwork`: Rainbow's head) or
+        ``"quantile"`` (QR-DQN's, :class:`QuantileQNetwork`)
     (other parameters: see :class:`~sb3_atari_ext.ddqn_prio.policies.DDQNPrioPolicy`)
     """
 
-    def __init__(self, *args: Any, n_atoms: int = 51, v_min: float = -10.0, v_max: float = 10.0, **kwargs: Any) -> None:
-        self.n_atoms, self.v_min, self.v_max = n_atoms, v_min, v_max
+    def __init__(
+        self,
+        *args: Any,
+        n_atoms: int = 51,
+        v_min: float = -10.0,
+        v_max: float = 10.0,
+        distribution: str = "categorical",
+        **kwargs: Any,
+    ) -> None:
+        if distribution not in DISTRIBUTIONS:
+            raise ValueError(f"distribution must be one of {sorted(DISTRIBUTIONS)}, got {distribution!r}")
+        self.n_atoms, self.v_min, self.v_max, self.distribution = n_atoms, v_min, v_max, distribution
         super().__init__(*args, **kwargs)
 
     def _build_q_net(self, net_args: dict[str, Any]) -> QNetwork:
-        return CategoricalQNetwork(
+        return DISTRIBUTIONS[self.distribution](
             **net_args, n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max, dueling=self.dueling
         )
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data.update(n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max)
+        data.update(n_atoms=self.n_atoms, v_min=self.v_min, v_max=self.v_max, distribution=self.distribution)
         return data
 
 

@@ -10,10 +10,18 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
 
-from sb3_atari_ext.common.q_learning import categorical_double_q_target
+from sb3_atari_ext.common.q_learning import categorical_double_q_target, quantile_double_q_target, quantile_huber_loss
 from sb3_atari_ext.common.validation import HyperparameterError, check_params, is_int
 from sb3_atari_ext.ddqn_prio.ddqn_prio import DDQNPrio
-from sb3_atari_ext.rainbow.policies import CategoricalQNetwork, CnnPolicy, MlpPolicy, MultiInputPolicy, RainbowPolicy
+from sb3_atari_ext.rainbow.policies import (
+    DISTRIBUTIONS,
+    CategoricalQNetwork,
+    CnnPolicy,
+    MlpPolicy,
+    MultiInputPolicy,
+    QuantileQNetwork,
+    RainbowPolicy,
+)
 
 #: what Rainbow turns on in the network unless ``policy_kwargs`` says otherwise (Hessel et al. 2018,
 #: Table 1: dueling, noisy nets with sigma_0 0.5 in every fully connected layer, Adam eps 1.5e-4)
@@ -42,6 +50,12 @@ class Rainbow(DDQNPrio):
     Every other parameter is :class:`~sb3_atari_ext.DDQNPrio`'s; ``policy_kwargs`` default to
     ``dueling=True, noisy=True, noisy_sigma=0.5, noisy_extractor=True`` and
     ``optimizer_kwargs=dict(eps=1.5e-4)``, each overridable.
+
+    ``policy_kwargs=dict(distribution="quantile")`` swaps C51 for QR-DQN's head (Dabney et al. 2018,
+    https://arxiv.org/abs/1710.10044): ``n_atoms`` quantiles per action at the midpoints
+    ``tau_i``, the target network's quantiles for the online network's greedy action shifted by the
+    n-step return, the quantile Huber loss (kappa 1) weighted by PER's importance weights and used
+    as each sample's priority; ``v_min`` / ``v_max`` are then unused.
     """
 
     algo_name: ClassVar[str] = "rainbow"
@@ -142,6 +156,8 @@ class Rainbow(DDQNPrio):
             raise HyperparameterError("v_max", v_max, f"a number > v_min ({v_min})")
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        if isinstance(self.q_net, QuantileQNetwork):
+            return self._train_quantile(gradient_steps, batch_size)
         buffer, prioritized = self._begin_train()
         support = self.q_net.support
         stats = []
@@ -175,11 +191,38 @@ class Rainbow(DDQNPrio):
             stats.append(th.stack([loss.detach(), q_values.mean(), q_values.max(), cross_entropy.detach().mean()]))
         self._end_train(gradient_steps, ("loss", "q_mean", "q_max", "cross_entropy_mean"), stats)
 
+    def _train_quantile(self, gradient_steps: int, batch_size: int) -> None:
+        """``train`` with the quantile head: the same steps, QR-DQN's target and loss."""
+        buffer, prioritized = self._begin_train()
+        taus = self.q_net.taus
+        stats = []
+        for _ in range(gradient_steps):
+            data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            discounts = data.discounts if data.discounts is not None else self.gamma
+            observations, next_observations = self._batch_observations(data)
+            self._resample_training_noise()
+            with th.no_grad(), self._target_noise():
+                targets = quantile_double_q_target(
+                    self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
+                )
+            quantiles = self.q_net.quantiles(observations)
+            chosen = quantiles[th.arange(quantiles.shape[0], device=quantiles.device), data.actions.long().squeeze(1)]
+            sample_losses = quantile_huber_loss(chosen, targets, taus)
+            loss = (data.weights.squeeze(1) * sample_losses).mean() if prioritized else sample_losses.mean()
+            self._gradient_step(loss)
+            if prioritized:
+                buffer.update_priorities(data.indices, sample_losses.detach().cpu().numpy())
+            q_values = quantiles.detach().mean(dim=2)
+            stats.append(th.stack([loss.detach(), q_values.mean(), q_values.max(), sample_losses.detach().mean()]))
+        self._end_train(gradient_steps, ("loss", "q_mean", "q_max", "quantile_loss_mean"), stats)
+
 
 def rainbow_policy_kwargs(policy_kwargs: dict[str, Any] | None, n_atoms: int, v_min: float, v_max: float) -> dict[str, Any]:
     """``policy_kwargs`` over Rainbow's defaults, with the support of the algorithm's arguments and
     Adam's eps 1.5e-4 unless ``optimizer_kwargs`` sets one."""
     kwargs = {**DEFAULT_POLICY_KWARGS, **(policy_kwargs or {})}
+    if kwargs.get("distribution", "categorical") not in DISTRIBUTIONS:
+        raise HyperparameterError("policy_kwargs.distribution", kwargs["distribution"], f"one of {sorted(DISTRIBUTIONS)}")
     for key in ("n_atoms", "v_min", "v_max"):
         if key in kwargs and kwargs[key] != locals()[key]:
             raise HyperparameterError(f"policy_kwargs.{key}", kwargs[key], f"the algorithm argument {key} instead")

@@ -1,9 +1,9 @@
-"""The C51 projection (Bellemare et al. 2017, Alg. 1) against projections computed by hand."""
+"""The C51 projection (Bellemare et al. 2017, Alg. 1) against projections computed by hand; QR-DQN's loss and target."""
 
 import pytest
 import torch as th
 
-from sb3_atari_ext.common.q_learning import categorical_projection
+from sb3_atari_ext.common.q_learning import categorical_projection, quantile_double_q_target, quantile_huber_loss
 
 SUPPORT = th.tensor([-1.0, 0.0, 1.0])  # delta_z = 1
 P = th.tensor([[0.2, 0.5, 0.3]])
@@ -90,3 +90,57 @@ def test_q_lambda_0_is_q_learning_and_1_is_the_bootstrapped_return():
     expected_last = rewards[2] + 0.9 * next_q[2]
     assert th.allclose(full[2], expected_last)
     assert th.allclose(full[0], rewards[0] + 0.9 * rewards[1] + 0.81 * expected_last)
+
+
+def test_quantile_huber_loss_by_hand():
+    """Two quantiles at tau 0.25 / 0.75 predicted at 0 and 1, target samples 0.5 and 3 (kappa 1):
+    u = (0.5, 3) for the first, (-0.5, 2) for the second; Huber 0.125 / 2.5 and 0.125 / 1.5; weights
+    0.25 / 0.25 and |0.75 - 1| = 0.25 / 0.75; mean over targets 0.328125 + 0.578125."""
+    loss = quantile_huber_loss(th.tensor([[0.0, 1.0]]), th.tensor([[0.5, 3.0]]), th.tensor([0.25, 0.75]))
+    assert loss.shape == (1,) and loss.item() == pytest.approx(0.90625)
+
+
+def test_quantile_huber_loss_matches_sb3_contribs_reduction_and_sends_no_gradient_to_targets():
+    from sb3_contrib.common.utils import quantile_huber_loss as contrib_loss
+
+    gen = th.Generator().manual_seed(0)
+    current = th.randn(8, 5, generator=gen, requires_grad=True)
+    targets = th.randn(8, 5, generator=gen, requires_grad=True) * 3
+    taus = (th.arange(5) + 0.5) / 5
+    ours = quantile_huber_loss(current, targets, taus)
+    assert ours.shape == (8,)
+    assert ours.mean().item() == pytest.approx(contrib_loss(current, targets.detach()).item(), rel=1e-6)
+    ours.mean().backward()
+    assert current.grad is not None and targets.grad is None
+
+
+def test_a_single_quantile_descends_to_the_quantile_of_its_targets():
+    samples = th.arange(1.0, 101.0).unsqueeze(0)  # 1..100: the 0.9-quantile is ~90
+    theta = th.zeros(1, 1, requires_grad=True)
+    optimizer = th.optim.SGD([theta], lr=1.0)
+    for _ in range(3000):
+        optimizer.zero_grad()
+        quantile_huber_loss(theta, samples, th.tensor([0.9])).sum().backward()
+        optimizer.step()
+    assert 89.0 <= theta.item() <= 91.5
+
+
+class _FixedQuantiles(th.nn.Module):
+    """A network whose ``quantiles`` are a given tensor (the target functions only call that)."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def quantiles(self, obs):
+        return self.values.expand(obs.shape[0], -1, -1)
+
+
+def test_quantile_double_q_target_uses_the_online_argmax_and_collapses_on_terminals():
+    # online means: action 0 -> 1.0, action 1 -> 2.0, so a* = 1; the target net prefers action 0
+    online = _FixedQuantiles(th.tensor([[[0.0, 2.0], [1.0, 3.0]]]))
+    target = _FixedQuantiles(th.tensor([[[9.0, 9.0], [-1.0, 1.0]]]))
+    obs = th.zeros(2, 3)
+    rewards, dones = th.tensor([[0.5], [0.5]]), th.tensor([[0.0], [1.0]])
+    got = quantile_double_q_target(online, target, obs, rewards, dones, th.tensor([[0.9], [0.9]]))
+    assert th.allclose(got, th.tensor([[0.5 - 0.9, 0.5 + 0.9], [0.5, 0.5]]))

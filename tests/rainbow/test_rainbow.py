@@ -1,4 +1,4 @@
-"""``rainbow``: the C51 head on the ddqn_prio machinery, Rainbow's defaults, learning, save/load."""
+"""``rainbow``: the C51 head (and the quantile option) on the ddqn_prio machinery, Rainbow's defaults, learning, save/load."""
 
 import gymnasium as gym
 import numpy as np
@@ -7,7 +7,7 @@ import torch as th
 
 from sb3_atari_ext.common.validation import HyperparameterError
 from sb3_atari_ext.ddqn_prio import DDQNPrio
-from sb3_atari_ext.rainbow import CategoricalQNetwork, Rainbow
+from sb3_atari_ext.rainbow import CategoricalQNetwork, QuantileQNetwork, Rainbow
 from sb3_atari_ext.split_q import SplitQ
 from sb3_atari_ext.torch_layers import NoisyLinear
 from tests.envs import BlindCliffwalk
@@ -68,6 +68,7 @@ def test_optimizer_kwargs_reach_the_fused_adam(algo):
         (dict(v_min=float("nan")), "v_min"),
         (dict(alpha=-1.0), "alpha"),
         (dict(policy_kwargs=dict(n_atoms=11)), "policy_kwargs.n_atoms"),
+        (dict(policy_kwargs=dict(distribution="gaussian")), "policy_kwargs.distribution"),
     ],
 )
 def test_bad_support_is_refused_before_anything_is_built(kwargs, key):
@@ -88,9 +89,27 @@ def test_priorities_are_each_samples_cross_entropy():
     assert losses["train/cross_entropy_mean"] > 0 and np.isfinite(losses["train/loss"])
 
 
-@pytest.mark.parametrize("n_steps", [1, 3])
+def test_quantile_head_trains_with_its_own_loss_and_priorities():
+    model = Rainbow("MlpPolicy", "CartPole-v1", n_atoms=7, policy_kwargs=dict(distribution="quantile"), **SMALL)
+    assert isinstance(model.q_net, QuantileQNetwork) and isinstance(model.q_net_target, QuantileQNetwork)
+    assert th.allclose(model.q_net.taus, (th.arange(7) + 0.5) / 7)
+    obs = th.as_tensor(np.stack([model.env.observation_space.sample() for _ in range(4)]))
+    with th.no_grad():  # Q is the mean of the quantiles (dueling and noise included)
+        model.policy.set_training_mode(False)
+        assert model.q_net.quantiles(obs).shape == (4, 2, 7)
+        assert th.allclose(model.q_net(obs), model.q_net.quantiles(obs).mean(dim=2))
+    model.learn(60)
+    before = model.replay_buffer.priority_stats()
+    model.train(gradient_steps=5, batch_size=16)
+    assert model.replay_buffer.priority_stats() != before
+    logged = model.logger.name_to_value
+    assert logged["train/quantile_loss_mean"] > 0 and np.isfinite(logged["train/loss"])
+    assert "train/cross_entropy_mean" not in logged
+
+
+@pytest.mark.parametrize("n_steps, distribution", [(1, "categorical"), (3, "categorical"), (3, "quantile")])
 @pytest.mark.slow
-def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps):
+def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps, distribution):
     """Fails when the projection, the double-Q action choice, n-step discounts or terminals are wrong:
     the greedy policy must walk the whole chain and Q must approach gamma^(n-1-i). (Epsilon ends at
     0 and the buffer is small, so the uncorrected n-step returns end up on-policy.)"""
@@ -113,7 +132,7 @@ def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps):
         exploration_initial_eps=1.0,
         exploration_final_eps=0.0,
         exploration_fraction=0.4,
-        policy_kwargs=dict(net_arch=[64], noisy=False),
+        policy_kwargs=dict(net_arch=[64], noisy=False, distribution=distribution),
         seed=0,
         device="cpu",
     )
@@ -134,3 +153,13 @@ def test_save_load_keeps_support_noise_settings_and_predictions(tmp_path):
     obs = np.stack([model.env.observation_space.sample() for _ in range(8)])
     assert np.array_equal(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
     assert loaded.policy.optimizer.param_groups[0]["eps"] == 1.5e-4
+
+
+def test_save_load_keeps_the_quantile_head(tmp_path):
+    model = Rainbow("MlpPolicy", "CartPole-v1", n_atoms=5, policy_kwargs=dict(distribution="quantile"), **SMALL)
+    model.learn(80)
+    model.save(tmp_path / "qr_rainbow")
+    loaded = Rainbow.load(tmp_path / "qr_rainbow", device="cpu")
+    assert isinstance(loaded.q_net, QuantileQNetwork) and loaded.policy.distribution == "quantile"
+    obs = np.stack([model.env.observation_space.sample() for _ in range(8)])
+    assert np.array_equal(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
