@@ -75,9 +75,18 @@ Q_LEARNING_RULES: dict[str, Rule] = {
 }
 
 
+#: the largest step size torch's optimizer kernels take: they convert it to a C float (float32), and
+#: a larger value ended in torch's "cannot be converted to type float without overflow" traceback
+MAX_LEARNING_RATE = 3.4e38
+
+
+def _step_size(value: Any) -> bool:
+    return _finite_positive(value) and value <= MAX_LEARNING_RATE
+
+
 def check_learning_rate(params: Mapping[str, Any]) -> None:
-    """``learning_rate``: a finite number > 0, or a schedule (a callable, as RL Zoo makes from
-    ``lin_0.001``) whose value at the start of training (progress 1) is one."""
+    """``learning_rate``: a finite number > 0 (and at most ``MAX_LEARNING_RATE``), or a schedule (a
+    callable, as RL Zoo makes from ``lin_0.001``) whose value at the start of training (progress 1) is one."""
     if "learning_rate" not in params:
         return
     value = params["learning_rate"]
@@ -86,12 +95,12 @@ def check_learning_rate(params: Mapping[str, Any]) -> None:
             start = value(1.0)
         except Exception:  # noqa: BLE001 - a schedule that cannot be called is as wrong as a bad number
             start = None
-        if not (isinstance(start, Real) and not isinstance(start, bool) and _finite_positive(start)):
+        if not (isinstance(start, Real) and not isinstance(start, bool) and _step_size(start)):
             raise HyperparameterError(
                 "learning_rate", f"a schedule starting at {start!r}", "a schedule starting above 0, such as lin_0.001"
             )
         return
-    check_params(params, {"learning_rate": (_finite_positive, "> 0 and finite (or a schedule such as lin_0.001)")})
+    check_params(params, {"learning_rate": (_step_size, "> 0 and at most 3.4e38 (or a schedule such as lin_0.001)")})
 
 
 def _layer_sizes(value: Any) -> bool:

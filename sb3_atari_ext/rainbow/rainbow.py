@@ -156,65 +156,54 @@ class Rainbow(DDQNPrio):
             raise HyperparameterError("v_max", v_max, f"a number > v_min ({v_min})")
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
-        if isinstance(self.q_net, QuantileQNetwork):
-            return self._train_quantile(gradient_steps, batch_size)
         buffer, prioritized = self._begin_train()
-        support = self.q_net.support
-        stats = []
-        for _ in range(gradient_steps):
-            data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
-            discounts = data.discounts if data.discounts is not None else self.gamma
-            observations, next_observations = self._batch_observations(data)
-
-            self._resample_training_noise()
-
-            # Target distribution: online net picks a* by its mean, target net's distribution for
-            # a* shifted by the n-step return and projected onto the support (Hessel et al. Eq. 2)
-            with th.no_grad(), self._target_noise():
-                target_probs = categorical_double_q_target(
-                    self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts, support
-                )
-
-            # log p(s, a) of the actions actually taken
-            log_probs = self.q_net.log_probs(observations)
-            chosen = log_probs[th.arange(log_probs.shape[0], device=log_probs.device), data.actions.long().squeeze(1)]
-
-            # Cross-entropy to the projected target, weighted by the importance weights
-            cross_entropy = -(target_probs * chosen).sum(dim=1)
-            loss = (data.weights.squeeze(1) * cross_entropy).mean() if prioritized else cross_entropy.mean()
-            self._gradient_step(loss)
-
-            # New priorities: each sample's loss (Hessel et al. Sec. 3; Dopamine uses the same)
-            if prioritized:
-                buffer.update_priorities(data.indices, cross_entropy.detach().cpu().numpy())
-            q_values = (log_probs.detach().exp() * support).sum(dim=2)
-            stats.append(th.stack([loss.detach(), q_values.mean(), q_values.max(), cross_entropy.detach().mean()]))
-        self._end_train(gradient_steps, ("loss", "q_mean", "q_max", "cross_entropy_mean"), stats)
-
-    def _train_quantile(self, gradient_steps: int, batch_size: int) -> None:
-        """``train`` with the quantile head: the same steps, QR-DQN's target and loss."""
-        buffer, prioritized = self._begin_train()
-        taus = self.q_net.taus
+        quantile = isinstance(self.q_net, QuantileQNetwork)
+        sample_losses_of = self._quantile_losses if quantile else self._categorical_losses
         stats = []
         for _ in range(gradient_steps):
             data = buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
             discounts = data.discounts if data.discounts is not None else self.gamma
             observations, next_observations = self._batch_observations(data)
             self._resample_training_noise()
-            with th.no_grad(), self._target_noise():
-                targets = quantile_double_q_target(
-                    self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
-                )
-            quantiles = self.q_net.quantiles(observations)
-            chosen = quantiles[th.arange(quantiles.shape[0], device=quantiles.device), data.actions.long().squeeze(1)]
-            sample_losses = quantile_huber_loss(chosen, targets, taus)
+            sample_losses, q_values = sample_losses_of(data, observations, next_observations, discounts)
+            # weighted by PER's importance weights
             loss = (data.weights.squeeze(1) * sample_losses).mean() if prioritized else sample_losses.mean()
             self._gradient_step(loss)
+            # New priorities: each sample's loss (Hessel et al. Sec. 3; Dopamine uses the same)
             if prioritized:
                 buffer.update_priorities(data.indices, sample_losses.detach().cpu().numpy())
-            q_values = quantiles.detach().mean(dim=2)
             stats.append(th.stack([loss.detach(), q_values.mean(), q_values.max(), sample_losses.detach().mean()]))
-        self._end_train(gradient_steps, ("loss", "q_mean", "q_max", "quantile_loss_mean"), stats)
+        name = "quantile_loss_mean" if quantile else "cross_entropy_mean"
+        self._end_train(gradient_steps, ("loss", "q_mean", "q_max", name), stats)
+
+    def _categorical_losses(
+        self, data: Any, observations: th.Tensor, next_observations: th.Tensor, discounts: th.Tensor | float
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """C51: each sample's cross-entropy to the projected target, and the batch's Q-values."""
+        support = self.q_net.support
+        # Target distribution: online net picks a* by its mean, target net's distribution for
+        # a* shifted by the n-step return and projected onto the support (Hessel et al. Eq. 2)
+        with th.no_grad(), self._target_noise():
+            target_probs = categorical_double_q_target(
+                self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts, support
+            )
+        # log p(s, a) of the actions actually taken
+        log_probs = self.q_net.log_probs(observations)
+        chosen = log_probs[th.arange(log_probs.shape[0], device=log_probs.device), data.actions.long().squeeze(1)]
+        return -(target_probs * chosen).sum(dim=1), (log_probs.detach().exp() * support).sum(dim=2)
+
+    def _quantile_losses(
+        self, data: Any, observations: th.Tensor, next_observations: th.Tensor, discounts: th.Tensor | float
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """The quantile head: each sample's quantile Huber loss to the shifted target quantiles of
+        the online network's greedy action (double Q), and the batch's Q-values."""
+        with th.no_grad(), self._target_noise():
+            targets = quantile_double_q_target(
+                self.q_net, self.q_net_target, next_observations, data.rewards, data.dones, discounts
+            )
+        quantiles = self.q_net.quantiles(observations)
+        chosen = quantiles[th.arange(quantiles.shape[0], device=quantiles.device), data.actions.long().squeeze(1)]
+        return quantile_huber_loss(chosen, targets, self.q_net.taus), quantiles.detach().mean(dim=2)
 
 
 def rainbow_policy_kwargs(policy_kwargs: dict[str, Any] | None, n_atoms: int, v_min: float, v_max: float) -> dict[str, Any]:
