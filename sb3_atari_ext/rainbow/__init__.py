@@ -4,6 +4,7 @@
 from sb3_atari_ext.rainbow.policies import (
     CategoricalQNetwork,
     CnnPolicy,
+    DistributionalQNetwork,
     MlpPolicy,
     MultiInputPolicy,
     QuantileQNetwork,
@@ -11,4 +12,13 @@ from sb3_atari_ext.rainbow.policies import (
 )
 from sb3_atari_ext.rainbow.rainbow import Rainbow
 
-__all__ = ["CategoricalQNetwork", "CnnPolicy", "MlpPolicy", "MultiInputPolicy", "QuantileQNetwork", "Rainbow", "RainbowPolicy"]
+__all__ = [
+    "CategoricalQNetwork",
+    "CnnPolicy",
+    "DistributionalQNetwork",
+    "MlpPolicy",
+    "MultiInputPolicy",
+    "QuantileQNetwork",
+    "Rainbow",
+    "RainbowPolicy",
+]

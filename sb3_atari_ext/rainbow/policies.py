@@ -15,18 +15,14 @@ from torch.nn import functional as F
 from sb3_atari_ext.ddqn_prio.policies import DDQNPrioPolicy
 
 
-class CategoricalQNetwork(QNetwork):
-    """Q-network whose head gives, for each action, a distribution over ``n_atoms`` fixed returns
-    ``z_j = v_min + j (v_max - v_min) / (n_atoms - 1)`` (Bellemare et al. 2017, C51).
+class DistributionalQNetwork(QNetwork):
+    """Q-network whose head gives ``n_atoms`` outputs per action (the shared part of the C51 and
+    quantile heads). With ``dueling`` the value stream gives ``n_atoms`` outputs and the advantage
+    stream ``n_actions x n_atoms``, combined per atom (Hessel et al. 2018, Sec. 3).
 
-    ``forward`` returns the expected values ``Q(s, a) = sum_j z_j p_j(s, a)``, so SB3's ``predict``
-    and epsilon-greedy acting work unchanged; ``log_probs`` returns the log-distribution. With
-    ``dueling`` the value stream gives ``n_atoms`` logits and the advantage stream
-    ``n_actions x n_atoms``, combined per atom before the softmax (Hessel et al. 2018, Sec. 3).
-
-    :param n_atoms: number of atoms of the support
-    :param v_min: smallest return of the support
-    :param v_max: largest return of the support
+    :param n_atoms: outputs per action (atoms of a support, or quantiles)
+    :param v_min: smallest return of the support (used by :class:`CategoricalQNetwork` only)
+    :param v_max: largest return of the support (used by :class:`CategoricalQNetwork` only)
     :param dueling: distributional dueling streams
     (other parameters: see ``stable_baselines3.dqn.policies.QNetwork``)
     """
@@ -48,10 +44,9 @@ class CategoricalQNetwork(QNetwork):
         super().__init__(
             observation_space, action_space, features_extractor, features_dim, net_arch, activation_fn, normalize_images
         )
-        self.n_atoms, self.n_actions = n_atoms, int(action_space.n)
+        self.n_atoms, self.n_actions, self.v_min, self.v_max = n_atoms, int(action_space.n), v_min, v_max
         self.q_net = nn.Sequential(*create_mlp(features_dim, self.n_actions * n_atoms, self.net_arch, activation_fn))
         self.value_net = nn.Sequential(*create_mlp(features_dim, n_atoms, self.net_arch, activation_fn)) if dueling else None
-        self.register_buffer("support", th.linspace(v_min, v_max, n_atoms))
 
     def head(self, obs: PyTorchObs) -> th.Tensor:
         """The head's ``n_atoms`` outputs per action, shape ``[batch, n_actions, n_atoms]`` (with
@@ -62,6 +57,21 @@ class CategoricalQNetwork(QNetwork):
             outputs = self.value_net(features).unsqueeze(1) + outputs - outputs.mean(dim=1, keepdim=True)
         return outputs
 
+
+class CategoricalQNetwork(DistributionalQNetwork):
+    """Q-network whose head gives, for each action, a distribution over ``n_atoms`` fixed returns
+    ``z_j = v_min + j (v_max - v_min) / (n_atoms - 1)`` (Bellemare et al. 2017, C51).
+
+    ``forward`` returns the expected values ``Q(s, a) = sum_j z_j p_j(s, a)``, so SB3's ``predict``
+    and epsilon-greedy acting work unchanged; ``log_probs`` returns the log-distribution; the
+    dueling streams are combined per atom before the softmax. (parameters: see
+    :class:`DistributionalQNetwork`)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register_buffer("support", th.linspace(self.v_min, self.v_max, self.n_atoms))
+
     def log_probs(self, obs: PyTorchObs) -> th.Tensor:
         """``log p_j(s, a)``, shape ``[batch, n_actions, n_atoms]``."""
         return F.log_softmax(self.head(obs), dim=2)
@@ -70,12 +80,11 @@ class CategoricalQNetwork(QNetwork):
         return (self.log_probs(obs).exp() * self.support).sum(dim=2)
 
 
-class QuantileQNetwork(CategoricalQNetwork):
+class QuantileQNetwork(DistributionalQNetwork):
     """Q-network whose head gives, for each action, ``n_atoms`` quantiles of the return at the
     midpoints ``tau_i = (2i + 1) / (2 n_atoms)`` (QR-DQN, Dabney et al. 2018); ``forward`` returns
-    their mean. With ``dueling`` the streams are combined per quantile as :class:`CategoricalQNetwork`
-    combines logits. ``v_min`` / ``v_max`` are not used: quantiles have no fixed support.
-    (parameters: see :class:`CategoricalQNetwork`)
+    their mean. It has no support (``v_min`` / ``v_max`` are not used) and no ``log_probs``.
+    (parameters: see :class:`DistributionalQNetwork`)
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,7 +100,7 @@ class QuantileQNetwork(CategoricalQNetwork):
 
 
 #: the distributional heads of ``rainbow`` (``policy_kwargs=dict(distribution=...)``)
-DISTRIBUTIONS: dict[str, type[CategoricalQNetwork]] = {"categorical": CategoricalQNetwork, "quantile": QuantileQNetwork}
+DISTRIBUTIONS: dict[str, type[DistributionalQNetwork]] = {"categorical": CategoricalQNetwork, "quantile": QuantileQNetwork}
 
 
 class RainbowPolicy(DDQNPrioPolicy):

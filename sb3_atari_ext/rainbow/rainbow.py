@@ -15,8 +15,8 @@ from sb3_atari_ext.common.validation import HyperparameterError, check_params, i
 from sb3_atari_ext.ddqn_prio.ddqn_prio import DDQNPrio
 from sb3_atari_ext.rainbow.policies import (
     DISTRIBUTIONS,
-    CategoricalQNetwork,
     CnnPolicy,
+    DistributionalQNetwork,
     MlpPolicy,
     MultiInputPolicy,
     QuantileQNetwork,
@@ -65,8 +65,8 @@ class Rainbow(DDQNPrio):
         "MultiInputPolicy": MultiInputPolicy,
     }
     policy: RainbowPolicy
-    q_net: CategoricalQNetwork
-    q_net_target: CategoricalQNetwork
+    q_net: DistributionalQNetwork
+    q_net_target: DistributionalQNetwork
 
     def __init__(
         self,

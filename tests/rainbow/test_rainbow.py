@@ -93,6 +93,7 @@ def test_quantile_head_trains_with_its_own_loss_and_priorities():
     model = Rainbow("MlpPolicy", "CartPole-v1", n_atoms=7, policy_kwargs=dict(distribution="quantile"), **SMALL)
     assert isinstance(model.q_net, QuantileQNetwork) and isinstance(model.q_net_target, QuantileQNetwork)
     assert th.allclose(model.q_net.taus, (th.arange(7) + 0.5) / 7)
+    assert not hasattr(model.q_net, "support") and not hasattr(model.q_net, "log_probs")  # no C51 parts to misuse
     obs = th.as_tensor(np.stack([model.env.observation_space.sample() for _ in range(4)]))
     with th.no_grad():  # Q is the mean of the quantiles (dueling and noise included)
         model.policy.set_training_mode(False)
