@@ -1,7 +1,12 @@
+import contextlib
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +29,73 @@ def run(args, cwd, env=None, timeout=300, check=True):
             f"{cmd} exited {result.returncode}\nstdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
         )
     return result
+
+
+class ForkRunner:
+    """:func:`run` for ``-m MODULE`` commands through one pre-importing server (``tests/forkserver.py``):
+    each command is still its own process, started as ``python -m`` would start it, minus the ~3 s
+    of importing torch, SB3 and Optuna again. For tables of short commands; signals, kills and
+    installs keep :func:`run`."""
+
+    def __init__(self):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+        self._server = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "forkserver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        assert self._server.stdout.readline().strip() == "ready"
+        self._count = 0
+        self._outputs = Path(tempfile.mkdtemp(prefix="forkrun"))  # not in the command's folder
+
+    def __call__(self, args, cwd, env=None, timeout=300):
+        assert args[0] == "-m", args
+        self._count += 1
+        out = self._outputs / str(self._count)
+        request = {
+            "module": args[1],
+            "args": [str(a) for a in args[2:]],
+            "cwd": str(cwd),
+            "env": {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", **(env or {})},
+            "stdout": f"{out}.out",
+            "stderr": f"{out}.err",
+        }
+        self._server.stdin.write(json.dumps(request) + "\n")
+        self._server.stdin.flush()
+        ready, _, _ = select.select([self._server.stdout], [], [], timeout)
+        if not ready:
+            self.close(kill=True)
+            raise subprocess.TimeoutExpired([sys.executable, *args], timeout)
+        rc = json.loads(self._server.stdout.readline())["rc"]
+        stdout, stderr = (Path(f"{out}.{ext}") for ext in ("out", "err"))
+        result = subprocess.CompletedProcess([sys.executable, *args], rc, stdout.read_text(), stderr.read_text())
+        stdout.unlink()
+        stderr.unlink()
+        return result
+
+    def close(self, kill=False):
+        """End the server: at the end of its input, or (a command ran past its time) by a kill of its
+        process group, the command with it."""
+        with contextlib.suppress(OSError):
+            self._server.stdin.close()
+        try:
+            self._server.wait(timeout=0 if kill else 30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._server.pid, signal.SIGKILL)
+            self._server.wait()
+        shutil.rmtree(self._outputs, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def forkrun():
+    """A :class:`ForkRunner` for this test process (under xdist: one per worker)."""
+    runner = ForkRunner()
+    yield runner
+    runner.close()
 
 
 # RL Zoo's --optimize arguments for one quick, reproducible search (no pruning, one short evaluation)

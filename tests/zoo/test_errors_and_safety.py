@@ -101,10 +101,10 @@ CASES = [
 @pytest.mark.parametrize(
     "args, expected", CASES, ids=[" ".join(a[a.index("-n") + 3 :] if "-n" in a else a[1:4]) for a, _ in CASES]
 )
-def test_user_mistake_is_one_error_line_and_nothing_is_left(tmp_path, args, expected):
+def test_user_mistake_is_one_error_line_and_nothing_is_left(forkrun, tmp_path, args, expected):
     _files(tmp_path)
     (tmp_path / "tmp").mkdir()
-    result = run(args, cwd=tmp_path, check=False, env={"TMPDIR": str(tmp_path / "tmp")})
+    result = forkrun(args, cwd=tmp_path, env={"TMPDIR": str(tmp_path / "tmp")})
     stderr = result.stderr.strip()
     assert result.returncode != 0
     assert "Traceback" not in stderr, stderr[-2000:]
@@ -114,6 +114,17 @@ def test_user_mistake_is_one_error_line_and_nothing_is_left(tmp_path, args, expe
     assert not runs, runs  # no half-made run folder (monitor.csv) of a run that never trained
     assert not (tmp_path / "missing.log").exists()
     assert not list((tmp_path / "tmp").glob("sb3_atari_ext*"))  # no temporary file of ours left behind
+
+
+def test_the_fork_runner_ends_a_command_as_a_real_start_does(forkrun, tmp_path):
+    """The table above runs through ``forkrun`` (imports paid once); the same command started for
+    real ends the same way: exit status and last line, with the bridge's hook and without it."""
+    args = ["-m", "rl_zoo3.train", "--algo", "ddqn_prio", "--env", "CartPol-v1", "-n", "300", "-f", "logs"]
+    for env in ({}, {"SB3_ATARI_EXT_DEBUG": "1"}):
+        forked, real = forkrun(args, cwd=tmp_path, env=env), run(args, cwd=tmp_path, env=env, check=False)
+        assert forked.returncode == real.returncode == 1
+        assert forked.stderr.strip().splitlines()[-1] == real.stderr.strip().splitlines()[-1]
+        assert ("Traceback" in forked.stderr) == ("Traceback" in real.stderr) == bool(env)
 
 
 def test_truncated_model_in_enjoy_and_evaluate_is_one_line(cartpole_runs, tmp_path):
