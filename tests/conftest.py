@@ -19,11 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
 
+def command_env(env=None):
+    """The environment of a command a test starts: ours, unbuffered, one OpenMP thread, plus ``env``."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+
+
 def run(args, cwd, env=None, timeout=300, check=True):
     """Run a real command (``python -m ...`` when args start with ``-m``) and return the result."""
     cmd = [sys.executable, *args] if args[0] in ("-m", "-c", "-S") else list(args)
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", **(env or {})}
-    result = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(cmd, cwd=cwd, env=command_env(env), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(
             f"{cmd} exited {result.returncode}\nstdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
@@ -38,13 +42,12 @@ class ForkRunner:
     installs keep :func:`run`."""
 
     def __init__(self):
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
         self._server = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "forkserver.py")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=env,
+            env=command_env(),
             start_new_session=True,
         )
         assert self._server.stdout.readline().strip() == "ready"
@@ -59,7 +62,7 @@ class ForkRunner:
             "module": args[1],
             "args": [str(a) for a in args[2:]],
             "cwd": str(cwd),
-            "env": {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", **(env or {})},
+            "env": command_env(env),
             "stdout": f"{out}.out",
             "stderr": f"{out}.err",
         }
