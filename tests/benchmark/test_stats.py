@@ -97,3 +97,35 @@ def test_a_variant_with_its_own_budget_is_scored_at_the_baselines_wall_clock():
     assert entry["per_env"] == {"A": 2.0, "B": 6.0}
     assert entry["iqm"] == pytest.approx(stats.iqm(np.array([[(2.0 - 0.0) / 2.0, (6.0 - 1.0) / 2.0]])))
     assert "at_baseline_wall_clock" not in summary["algorithms"]["dqn"]
+
+
+def test_the_steadier_score_averages_each_runs_last_evaluations_and_is_normalized_by_the_baselines_own():
+    from pathlib import Path
+
+    from sb3_atari_ext.benchmark.aggregate import TAIL_EVALS, RunResult, _markdown, aggregate
+    from sb3_atari_ext.benchmark.grid import Grid, Variant
+
+    assert TAIL_EVALS == 3
+    grid = Grid(variants=[Variant("dqn", "dqn"), Variant("ours", "ours")], envs=["A", "B"], seeds=2, baseline="dqn")
+    steps = np.array([1, 2, 3, 4])
+    curves = {  # the last evaluation of "ours" on A is a dip; its last three are 9, 9, 3
+        ("dqn", "A"): ([0.0, 2.0, 2.0, 2.0], [0.0, 4.0, 4.0, 4.0]),
+        ("ours", "A"): ([0.0, 9.0, 9.0, 3.0], [0.0, 9.0, 9.0, 3.0]),
+        ("dqn", "B"): ([5.0, 1.0, 2.0, 3.0], [5.0, 1.0, 2.0, 3.0]),
+        ("ours", "B"): ([0.0, 4.0, 4.0, 4.0], [0.0, 2.0, 2.0, 2.0]),
+    }
+    results = [RunResult(v, e, seed, Path("."), steps, np.array(curve), 60.0)
+               for (v, e), pair in curves.items() for seed, curve in enumerate(pair)]  # fmt: skip
+    assert results[2].tail == pytest.approx(7.0) and results[2].final == 3.0
+    summary = aggregate(grid, results, {"A": 0.0, "B": 0.0})
+    tail = summary["algorithms"]["ours"]["tail"]
+    assert tail["per_env"] == {"A": pytest.approx(7.0), "B": pytest.approx(3.0)}
+    # normalized by dqn's mean of its own last-three means: A 3.0, B 2.0
+    expected = np.array([[7.0 / 3.0, 4.0 / 2.0], [7.0 / 3.0, 2.0 / 2.0]])
+    assert tail["iqm"] == pytest.approx(stats.iqm(expected)) and tail["mean"] == pytest.approx(expected.mean())
+    assert summary["algorithms"]["dqn"]["tail"]["mean"] == pytest.approx(1.0)
+    # the headline score is unchanged: the last evaluation (ours on A: 3.0 against dqn's 3.0)
+    assert summary["algorithms"]["ours"]["per_env"]["A"] == pytest.approx(3.0)
+    report = _markdown(grid, results, summary, profile=False)
+    assert "## A steadier score: the mean of each run's last 3 evaluations" in report
+    assert "| ours | 7.00 | 3.00 |" in report
