@@ -57,6 +57,7 @@ class RunResult:
     timesteps: np.ndarray  # evaluation points (agent steps)
     returns: np.ndarray  # mean evaluation return at each point
     wall_time_s: float | None
+    settings: dict[str, Any] | None = None  # the hyperparameters it trained with, where recorded
 
     @property
     def final(self) -> float:
@@ -108,7 +109,9 @@ def finished_runs(grid: Grid, out: Path) -> list[RunResult]:
                 continue
         if len(returns) == 0:
             continue
-        results.append(RunResult(variant.name, env, seed, folder, timesteps, returns, entry.get("wall_time_s")))
+        results.append(
+            RunResult(variant.name, env, seed, folder, timesteps, returns, entry.get("wall_time_s"), entry.get("settings"))
+        )
     return results
 
 
@@ -184,6 +187,7 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
             "wall_time_s_mean": _mean_or_none([r.wall_time_s for r in runs if r.wall_time_s is not None]),
         }
         entry.update(_estimate_fields(variant.name, points, intervals))
+        entry["settings"] = settings_check(runs)
         entry["tail"] = {
             "per_env": {env: _mean_or_none([r.tail for r in runs if r.env == env]) for env in envs},
             **_estimate_fields(variant.name, tail_points, tail_intervals),
@@ -265,6 +269,42 @@ def _at_baseline_wall_clock(
             **_estimate_fields(variant.name, points, intervals),
         }  # fmt: skip
     return found
+
+
+def settings_check(runs: list[RunResult]) -> dict[str, Any]:
+    """Whether a variant's runs trained with one setting, on every game and seed (the grids claim
+    one setting for all games): ``recorded`` (runs whose settings the manifest has), ``distinct``
+    (how many different ones) and, per hyperparameter that differs, each value with the runs
+    (``env seed N``) that had it."""
+    recorded = [r for r in runs if r.settings is not None]
+    distinct = {json.dumps(r.settings, sort_keys=True, default=str) for r in recorded}
+    differs: dict[str, dict[str, list[str]]] = {}
+    for key in sorted({k for r in recorded for k in r.settings or {}}):
+        values: dict[str, list[str]] = {}
+        for r in recorded:
+            value = json.dumps((r.settings or {}).get(key, "(not set)"), default=str)
+            values.setdefault(value, []).append(f"{r.env} seed {r.seed}")
+        if len(values) > 1:
+            differs[key] = values
+    return {"runs": len(runs), "recorded": len(recorded), "distinct": len(distinct), "differs": differs}
+
+
+def _settings_markdown(summary: dict[str, Any], names: list[str]) -> list[str]:
+    lines = ["", "## Settings: one per variant, on every game and seed?", ""]
+    lines += ["| variant | runs with recorded settings | distinct settings | hyperparameters that differ |"]
+    lines += ["|---|---|---|---|"]
+    for name in names:
+        check = summary["algorithms"][name]["settings"]
+        differs = ", ".join(f"`{key}`" for key in check["differs"]) or "-"
+        lines.append(f"| {name} | {check['recorded']} of {check['runs']} | {check['distinct']} | {differs} |")
+    for name in names:
+        for key, values in summary["algorithms"][name]["settings"]["differs"].items():
+            found = "; ".join(f"{value} ({', '.join(where)})" for value, where in values.items())
+            lines.append(f"- {name} `{key}`: {found}")
+    lines += ["", "The hyperparameters each run trained with (RL Zoo's `config.yml`, the plugin's yaml with the "
+              "variant's `-params`, without `n_timesteps`), kept in `runs.json` when the run finished; runs "
+              "finished before the runner kept them, whose folders are gone, have none recorded."]  # fmt: skip
+    return lines
 
 
 def _estimate_fields(name: str, points: dict[str, Any], intervals: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +464,7 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
         "a variant needs a run on each of them to get an aggregate.",
     ]
     lines += _tail_markdown(grid, summary, names)
+    lines += _settings_markdown(summary, names)
     lines += _wall_clock_markdown(grid, summary, names)
     lines += ["", "![learning curves](learning_curves.png)"]
     if profile:

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from sb3_atari_ext.benchmark.grid import Grid, Variant
 from sb3_atari_ext.common.atomic import write_text_atomic
+from sb3_atari_ext.common.run_folder import run_settings
 from sb3_atari_ext.common.signals import signal_handlers
 
 MANIFEST = "runs.json"
@@ -132,6 +133,32 @@ def record_evaluations(entry: dict[str, Any], folder: Path) -> None:
     if timesteps or kept:
         entry["eval_timesteps"] = timesteps + [t for t, _ in kept]
         entry["eval_returns"] = returns + [r for _, r in kept]
+
+
+def _is_folder_of(entry: dict[str, Any], folder: Path) -> bool:
+    """Whether ``folder`` still holds the run of a finished manifest ``entry``: its evaluations after
+    the last resume point are the ones the manifest kept (RL Zoo numbers folders per machine, so on
+    another checkout the same folder name can belong to another run)."""
+    steps, returns = _evaluations(folder)
+    after = entry["segments"][-1]["until"] if entry.get("segments") else -1
+    kept = dict(zip(entry.get("eval_timesteps", []), entry.get("eval_returns", []), strict=False))
+    mine = [(t, r) for t, r in zip(steps, returns, strict=True) if t > after]
+    return bool(mine) and all(kept.get(t) == r for t, r in mine)
+
+
+def record_missing_settings(manifest: dict[str, dict[str, Any]]) -> int:
+    """Add ``settings`` (:func:`~sb3_atari_ext.common.run_folder.run_settings`) to finished entries
+    recorded before the runner kept them, where the run's folder is still there and still its own;
+    returns how many were added."""
+    added = 0
+    for entry in manifest.values():
+        if entry.get("status") != "finished" or "settings" in entry or not entry.get("folder"):
+            continue
+        folder = Path(entry["folder"])
+        if folder.is_dir() and _is_folder_of(entry, folder) and (settings := run_settings(folder)) is not None:
+            entry["settings"] = settings
+            added += 1
+    return added
 
 
 def keep_niceness(pid: int) -> None:
@@ -291,6 +318,8 @@ class BenchmarkRunner:
         elif code == 0 and final_model is not None and final_model.is_file():
             entry["status"] = "finished"
             record_evaluations(entry, run.folder)
+            if (settings := run_settings(run.folder)) is not None:
+                entry["settings"] = settings
             for folder in [run.folder, *(Path(s["folder"]) for s in entry.get("segments", []))]:
                 (folder / REPLAY_FILE).unlink(missing_ok=True)  # only a stopped run needs its replay
         else:
@@ -333,6 +362,8 @@ class BenchmarkRunner:
             except OSError:
                 raise ValueError(f"another sb3-atari benchmark is running with --out {self.out}") from None
             self.manifest = load_manifest(self.out)  # what the previous runner left
+            if record_missing_settings(self.manifest):
+                self._save()
             yield
 
     def _run(self) -> dict[str, int]:

@@ -43,3 +43,45 @@ def is_damaged_weights(exc: BaseException) -> bool:
     import pickle
 
     return isinstance(exc, pickle.UnpicklingError) or str(exc).startswith("Weights only load failed")
+
+
+def _config_loader() -> type:
+    """A YAML loader for RL Zoo's ``config.yml``: safe, plus the ``OrderedDict`` RL Zoo writes;
+    any other Python tag (a class passed through ``-params``) is kept as its tag text, never built."""
+    import yaml
+
+    class ConfigLoader(yaml.SafeLoader):
+        pass
+
+    def ordered_dict(loader: yaml.SafeLoader, node: yaml.Node) -> dict:
+        pairs = loader.construct_sequence(node.value[0], deep=True) if node.value else []
+        return {key: value for key, value in pairs}
+
+    def python_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> str:
+        return f"!!python/{suffix}"
+
+    ConfigLoader.add_constructor("tag:yaml.org,2002:python/object/apply:collections.OrderedDict", ordered_dict)
+    ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", python_tag)
+    return ConfigLoader
+
+
+#: keys of RL Zoo's saved hyperparameters that are not a run's settings (the budget is ``-n``'s)
+NOT_SETTINGS = ("n_timesteps",)
+
+
+def run_settings(folder: str | Path) -> dict | None:
+    """The hyperparameters a finished RL Zoo run trained with (its ``<env>/config.yml``, the
+    algorithm's yaml entry with every ``-params`` applied), without ``n_timesteps``; ``None`` when
+    the folder has no readable one. Values are kept as the YAML wrote them (``policy_kwargs`` is
+    usually its string)."""
+    import yaml
+
+    folder = Path(folder)
+    env_name = folder.name.rsplit("_", 1)[0]
+    try:
+        config = yaml.load((folder / env_name / "config.yml").read_text(), Loader=_config_loader())  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    return {str(key): value for key, value in config.items() if key not in NOT_SETTINGS}

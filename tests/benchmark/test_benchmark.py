@@ -66,6 +66,12 @@ def test_benchmark_writes_report_summary_and_plots(benchmark_run):
             assert (folder / "logs" / algo / f"MinAtar-Breakout-v1_{n}" / "evaluations.npz").is_file()
     report = (out / "report.md").read_text()
     assert "| MinAtar/Breakout-v1 |" in report and "IQM" in report
+    # each finished run keeps the settings it trained with: the plugin's yaml, one for both seeds
+    manifest = json.loads((out / "runs.json").read_text())["runs"].values()
+    assert all(e["settings"]["batch_size"] == 32 and "n_timesteps" not in e["settings"] for e in manifest)
+    assert {e["settings"].get("alpha") for e in manifest if e["variant"] == "ddqn_prio"} == {0.6}
+    assert summary["algorithms"]["ddqn_prio"]["settings"] == {"runs": 2, "recorded": 2, "distinct": 1, "differs": {}}
+    assert "| ddqn_prio | 2 of 2 | 1 | - |" in report
 
 
 @pytest.mark.slow
@@ -301,3 +307,70 @@ def test_a_niced_runner_s_workers_are_niced_as_a_scheduling_group_too():
     before = Path("/proc/self/autogroup").read_text()
     keep_niceness(os.getpid())
     assert Path("/proc/self/autogroup").read_text() == before or os.nice(0) > 0
+
+
+def _zoo_run_folder(root, name="MinAtar-Breakout-v1_1", returns=(1.0, 2.0), **hyperparams):
+    """A run folder as RL Zoo writes it: ``config.yml`` (an OrderedDict dumped by PyYAML) and
+    ``evaluations.npz``."""
+    from collections import OrderedDict
+
+    import yaml
+
+    folder = root / name
+    (folder / name.rsplit("_", 1)[0]).mkdir(parents=True)
+    config = OrderedDict(sorted({"n_timesteps": 500000.0, "batch_size": 32, **hyperparams}.items()))
+    (folder / name.rsplit("_", 1)[0] / "config.yml").write_text(yaml.dump(config))
+    np.savez(folder / "evaluations.npz", timesteps=np.array([500, 1000]), results=np.array([[r, r] for r in returns]))
+    return folder
+
+
+def test_run_settings_reads_rl_zoos_config_without_building_python_objects(tmp_path):
+    from sb3_atari_ext.common.run_folder import run_settings
+
+    folder = _zoo_run_folder(tmp_path, learning_rate=2.5e-4, policy_kwargs="dict(net_arch=[])")
+    config = (folder / "MinAtar-Breakout-v1" / "config.yml").read_text()
+    assert "python/object/apply:collections.OrderedDict" in config  # what RL Zoo writes
+    assert run_settings(folder) == {"batch_size": 32, "learning_rate": 2.5e-4, "policy_kwargs": "dict(net_arch=[])"}
+    # a callable given through -params is dumped as a python tag: kept as its tag, never imported
+    import os
+
+    tagged = _zoo_run_folder(tmp_path, "MinAtar-Breakout-v1_2", activation=os.system)
+    assert "!!python/name:" in (tagged / "MinAtar-Breakout-v1" / "config.yml").read_text()
+    assert run_settings(tagged) == {"activation": f"!!python/name:{os.system.__module__}.system", "batch_size": 32}
+    assert run_settings(tmp_path / "nothing_1") is None
+    (folder / "MinAtar-Breakout-v1" / "config.yml").write_text("- [unbalanced\n")
+    assert run_settings(folder) is None
+
+
+def test_settings_are_recorded_for_finished_runs_whose_folder_is_still_their_own(tmp_path):
+    from sb3_atari_ext.benchmark.runner import record_missing_settings
+
+    own = _zoo_run_folder(tmp_path, "MinAtar-Breakout-v1_1", returns=(1.0, 2.0), alpha=0.6)
+    other = _zoo_run_folder(tmp_path, "MinAtar-Breakout-v1_2", returns=(5.0, 9.0), alpha=0.5)
+    manifest = {
+        "a": {"status": "finished", "folder": str(own), "eval_timesteps": [500, 1000], "eval_returns": [1.0, 2.0]},
+        # the folder number was given to another run on this machine: its evaluations differ
+        "b": {"status": "finished", "folder": str(other), "eval_timesteps": [500, 1000], "eval_returns": [3.0, 4.0]},
+        "c": {"status": "running", "folder": str(own)},
+        "d": {"status": "finished", "folder": str(own), "eval_timesteps": [500, 1000], "eval_returns": [1.0, 2.0],
+              "settings": {"kept": True}},
+    }  # fmt: skip
+    assert record_missing_settings(manifest) == 1
+    assert manifest["a"]["settings"] == {"alpha": 0.6, "batch_size": 32}
+    assert "settings" not in manifest["b"] and "settings" not in manifest["c"] and manifest["d"]["settings"] == {"kept": True}
+
+
+def test_the_report_names_every_hyperparameter_that_differs_between_a_variants_runs():
+    from pathlib import Path
+
+    from sb3_atari_ext.benchmark.aggregate import RunResult, settings_check
+
+    def run(env, seed, settings):
+        return RunResult("rainbow", env, seed, Path("."), np.array([1]), np.array([1.0]), 60.0, settings)
+
+    same = {"learning_rate": 2.5e-4, "n_steps": 3}
+    runs = [run("A", 0, same), run("B", 0, same), run("A", 1, {"learning_rate": 1e-4, "n_steps": 3}), run("B", 1, None)]
+    check = settings_check(runs)
+    assert check["runs"] == 4 and check["recorded"] == 3 and check["distinct"] == 2
+    assert check["differs"] == {"learning_rate": {"0.00025": ["A seed 0", "B seed 0"], "0.0001": ["A seed 1"]}}
+    assert settings_check(runs[:2])["differs"] == {} and settings_check(runs[:2])["distinct"] == 1
