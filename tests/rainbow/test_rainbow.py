@@ -108,9 +108,12 @@ def test_quantile_head_trains_with_its_own_loss_and_priorities():
     assert "train/cross_entropy_mean" not in logged
 
 
-@pytest.mark.parametrize("n_steps, distribution", [(1, "categorical"), (3, "categorical"), (3, "quantile")])
+@pytest.mark.parametrize(
+    "n_steps, distribution, initial",
+    [(1, "categorical", "uniform"), (3, "categorical", "uniform"), (3, "categorical", "zero"), (3, "quantile", "uniform")],
+)
 @pytest.mark.slow
-def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps, distribution):
+def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps, distribution, initial):
     """Fails when the projection, the double-Q action choice, n-step discounts or terminals are wrong:
     the greedy policy must walk the whole chain and Q must approach gamma^(n-1-i). (Epsilon ends at
     0 and the buffer is small, so the uncorrected n-step returns end up on-policy.)"""
@@ -133,7 +136,7 @@ def test_learns_blind_cliffwalk_with_n_step_distributional_targets(n_steps, dist
         exploration_initial_eps=1.0,
         exploration_final_eps=0.0,
         exploration_fraction=0.4,
-        policy_kwargs=dict(net_arch=[64], noisy=False, distribution=distribution),
+        policy_kwargs=dict(net_arch=[64], noisy=False, distribution=distribution, initial_distribution=initial),
         seed=0,
         device="cpu",
     )
@@ -164,3 +167,30 @@ def test_save_load_keeps_the_quantile_head(tmp_path):
     assert isinstance(loaded.q_net, QuantileQNetwork) and loaded.policy.distribution == "quantile"
     obs = np.stack([model.env.observation_space.sample() for _ in range(8)])
     assert np.array_equal(model.predict(obs, deterministic=True)[0], loaded.predict(obs, deterministic=True)[0])
+
+
+@pytest.mark.parametrize("policy_kwargs", [{}, dict(dueling=False, noisy=False), dict(noisy_extractor=True, net_arch=[16])])
+def test_a_zero_initial_distribution_puts_every_first_distribution_on_the_atom_nearest_0(policy_kwargs, tmp_path):
+    kwargs = dict(n_atoms=11, v_min=-2.2, v_max=2.8, policy_kwargs=dict(initial_distribution="zero", **policy_kwargs), **SMALL)
+    model = Rainbow("MlpPolicy", "CartPole-v1", **kwargs)
+    nearest = int(th.argmin(model.q_net.support.abs()))
+    assert model.q_net.support[nearest].item() == pytest.approx(-0.2)  # atoms 0.5 apart from -2.2
+    obs = th.as_tensor(np.stack([model.env.observation_space.sample() for _ in range(8)]))
+    for net, training in ((model.q_net, False), (model.q_net, True), (model.q_net_target, False)):
+        net.train(training)  # with and without the noise
+        probs = net.log_probs(obs).exp()
+        assert probs[:, :, nearest].min() > 0.99 and th.allclose(net(obs), th.tensor(-0.2), atol=0.05)
+    uniform = Rainbow("MlpPolicy", "CartPole-v1", **{**kwargs, "policy_kwargs": policy_kwargs})
+    assert uniform.q_net.log_probs(obs).exp().max() < 0.5  # the ordinary initialization: spread out
+    model.save(tmp_path / "zero")
+    assert Rainbow.load(tmp_path / "zero", device="cpu").policy.initial_distribution == "zero"
+
+
+@pytest.mark.parametrize(
+    "policy_kwargs, message",
+    [(dict(initial_distribution="peaked"), "initial_distribution must be one of"),
+     (dict(initial_distribution="zero", distribution="quantile"), "needs the categorical head")],
+)  # fmt: skip
+def test_a_bad_initial_distribution_is_refused(policy_kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Rainbow("MlpPolicy", "CartPole-v1", policy_kwargs=policy_kwargs, **SMALL)
