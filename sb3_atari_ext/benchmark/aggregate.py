@@ -165,13 +165,11 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
         "seeds": grid.seeds,
         "envs": envs,
         "baseline": grid.baseline if by_baseline else None,
-        "normalization": "(score - random) / (baseline mean - random)" if by_baseline else "score - random",
+        "normalization": _normalization_text(by_baseline),
         "random": {env: random[env] for env in envs},
         "baseline_not_above_random": undefined,
         "tail_evaluations": TAIL_EVALS,
-        "tail_normalization": (
-            "(score - random) / (baseline mean - random)" if tail_by_baseline else "score - random"
-        ),
+        "tail_normalization": _normalization_text(tail_by_baseline),
         "algorithms": {},
     }
     for variant in grid.variants:
@@ -203,9 +201,8 @@ def _normalizer(
     baseline: str | None, results: list[RunResult], envs: list[str], random: dict[str, float], score: Any
 ) -> tuple[Any, list[str], bool]:
     """``(normalize(value, env), games where the baseline is no better than random, whether it
-    normalizes by the baseline)`` for the
-    per-run ``score``: by the baseline's mean of that score where it is above random on every game,
-    else ``score - random`` (see the module doc)."""
+    normalizes by the baseline)`` for the per-run ``score``: by the baseline's mean of that score
+    where it is above random on every game, else ``score - random`` (see the module doc)."""
     base_means = {
         env: float(np.mean([score(r) for r in results if r.variant == baseline and r.env == env]))
         for env in envs
@@ -307,6 +304,18 @@ def _settings_markdown(summary: dict[str, Any], names: list[str]) -> list[str]:
     return lines
 
 
+def _normalization_text(by_baseline: bool) -> str:
+    return "(score - random) / (baseline mean - random)" if by_baseline else "score - random"
+
+
+def _interval_text(entry: dict[str, Any], key: str) -> str:
+    """``"1.234 [1.000, 1.500]"`` for ``entry[key]`` and ``entry[key + "_ci"]``; ``"-"`` without one."""
+    if key not in entry:
+        return "-"
+    low, high = entry[f"{key}_ci"]
+    return f"{entry[key]:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def _estimate_fields(name: str, points: dict[str, Any], intervals: dict[str, Any]) -> dict[str, Any]:
     """``iqm``, ``iqm_ci``, ``mean``, ``mean_ci`` of ``name`` (nothing if it has no estimate)."""
     if name not in points:
@@ -377,8 +386,7 @@ def _tail_markdown(grid: Grid, summary: dict[str, Any], names: list[str]) -> lis
     for name in names:
         tail = summary["algorithms"][name]["tail"]
         cells = [f"{tail['per_env'][env]:.2f}" if tail["per_env"][env] is not None else "-" for env in envs]
-        iqm = f"{tail['iqm']:.3f} [{tail['iqm_ci'][0]:.3f}, {tail['iqm_ci'][1]:.3f}]" if "iqm" in tail else "-"
-        mean = f"{tail['mean']:.3f} [{tail['mean_ci'][0]:.3f}, {tail['mean_ci'][1]:.3f}]" if "mean" in tail else "-"
+        iqm, mean = _interval_text(tail, "iqm"), _interval_text(tail, "mean")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {iqm} | {mean} |")
     lines += ["", f"One evaluation of {grid.eval_episodes} episodes is a noisy score: here each run is scored by the mean of "
               f"its last {k} evaluations instead (per-game means over seeds), aggregated as above with "
@@ -398,8 +406,7 @@ def _wall_clock_markdown(grid: Grid, summary: dict[str, Any], names: list[str]) 
               + " | IQM [95% CI] | mean [95% CI] |", "|" + "---|" * (len(envs) + 3)]  # fmt: skip
     for name, entry in rows:
         cells = [f"{entry['per_env'][env]:.2f}" for env in envs]
-        iqm = f"{entry['iqm']:.3f} [{entry['iqm_ci'][0]:.3f}, {entry['iqm_ci'][1]:.3f}]"
-        mean = f"{entry['mean']:.3f} [{entry['mean_ci'][0]:.3f}, {entry['mean_ci'][1]:.3f}]"
+        iqm, mean = _interval_text(entry, "iqm"), _interval_text(entry, "mean")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {iqm} | {mean} |")
     lines += ["", f"Each run's score is the last evaluation it had reached after {grid.baseline}'s mean wall-clock per run "
               "on that game (in brackets), its own wall-clock read as spent at an even pace over its steps; "
@@ -453,8 +460,7 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
     lines += ["| variant | algo | runs | IQM [95% CI] | mean [95% CI] | mean wall time per run |", "|---|---|---|---|---|---|"]
     for name in names:
         entry = summary["algorithms"][name]
-        iqm = f"{entry['iqm']:.3f} [{entry['iqm_ci'][0]:.3f}, {entry['iqm_ci'][1]:.3f}]" if "iqm" in entry else "-"
-        mean = f"{entry['mean']:.3f} [{entry['mean_ci'][0]:.3f}, {entry['mean_ci'][1]:.3f}]" if "mean" in entry else "-"
+        iqm, mean = _interval_text(entry, "iqm"), _interval_text(entry, "mean")
         wall = f"{entry['wall_time_s_mean'] / 60:.1f} min" if entry["wall_time_s_mean"] else "-"
         lines.append(f"| {name} | {entry['algo']} | {entry['runs']} | {iqm} | {mean} | {wall} |")
     lines += [
