@@ -338,18 +338,20 @@ def test_ctrl_c_stops_the_dashboard_with_130(cartpole_runs, tmp_path):
     folder = copy_cartpole_runs(cartpole_runs, tmp_path)
     command = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", "logs", "--port", str(port)]
     proc = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served, deadline = False, time.time() + 60
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        while not served and time.time() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-                break
+                served = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).status == 200
             except OSError:
                 time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=60)[1]
-    finally:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # fail with what the dashboard printed, not a bare timeout
         proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C (first page served: {served})\n{out[-500:]}\n{err[-1500:]}")
+    assert served, err[-1500:]
     assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted: the dashboard stopped", err[-1500:]
 
 
