@@ -283,6 +283,10 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         if "iqm" in entry:
             low, high = entry["iqm_ci"]
             print(f"{name}: IQM {entry['iqm']:.3f} [{low:.3f}, {high:.3f}] over {entry['runs']} runs")
+    for target in summary["targets"]:
+        final, tail = target["final"], target["tail"]
+        print(f"target {target['target']}: {final['status']} ({final['detail']}); on the mean of the last "
+              f"{summary['tail_evaluations']} evaluations: {tail['status']}")  # fmt: skip
     print(f"wrote report.md, summary.json and the plots to {args.out}")
     return 0
 

@@ -41,6 +41,7 @@ from sb3_atari_ext.benchmark import stats
 from sb3_atari_ext.benchmark.grid import Grid
 from sb3_atari_ext.benchmark.plots import plot_learning_curves, plot_performance_profile
 from sb3_atari_ext.benchmark.runner import load_manifest, run_key, write_json_atomic
+from sb3_atari_ext.benchmark.targets import check_all, targets_markdown
 
 BOOTSTRAP_REPS = 2000
 #: evaluations averaged by the report's steadier second score (one 10-episode evaluation is noisy:
@@ -170,6 +171,7 @@ def aggregate(grid: Grid, results: list[RunResult], random: dict[str, float]) ->
         "baseline_not_above_random": undefined,
         "tail_evaluations": TAIL_EVALS,
         "tail_normalization": _normalization_text(tail_by_baseline),
+        "tail_baseline": grid.baseline if tail_by_baseline else None,
         "algorithms": {},
     }
     for variant in grid.variants:
@@ -351,6 +353,7 @@ def write_report(grid: Grid, out: str | Path, random_episodes: int = 10) -> dict
     random = random_scores(envs, out, episodes=random_episodes)
     summary = aggregate(grid, results, random)
     matrices = summary.pop("_matrices")
+    summary["targets"] = check_all(grid.targets, [v.name for v in grid.variants], summary)
     write_json_atomic(out / "summary.json", summary)
     _write_csvs(results, out)
 
@@ -470,6 +473,7 @@ def _markdown(grid: Grid, results: list[RunResult], summary: dict[str, Any], pro
         "a variant needs a run on each of them to get an aggregate.",
     ]
     lines += _tail_markdown(grid, summary, names)
+    lines += targets_markdown(summary.get("targets", []), summary["tail_evaluations"])
     lines += _settings_markdown(summary, names)
     lines += _wall_clock_markdown(grid, summary, names)
     lines += ["", "![learning curves](learning_curves.png)"]

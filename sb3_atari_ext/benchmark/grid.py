@@ -21,6 +21,9 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
                                # an off-policy run resumes with its replay; removed when the run finishes
     references:                # published figures shown beside ours in report.md
       MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
+    targets:                   # checked by the report: met, missed or not yet (see benchmark.targets)
+      - {variant: fancy, iqm_at_least: 1.2}
+      - {variant: fancy, mean_at_least: dqn}
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from sb3_atari_ext.benchmark.targets import Target, TargetError, parse_targets
 from sb3_atari_ext.common.validation import first_line
 
 VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq", "save_freq")
@@ -73,6 +77,7 @@ class Grid:
     save_freq: int | None = None
     save_replay_buffer: bool = False
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
 
     def seeds_of(self, variant: Variant) -> int:
         return variant.seeds if variant.seeds is not None else self.seeds
@@ -164,7 +169,7 @@ def load_grid_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise GridError(f"grid file {path}: expected a mapping (budget, seeds, envs, variants), got {type(data).__name__}")
     known = {
         "budget", "seeds", "envs", "baseline", "eval_freq", "eval_episodes", "save_freq", "save_replay_buffer",
-        "variants", "references",
+        "variants", "references", "targets",
     }  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
@@ -232,6 +237,11 @@ def build_grid(
     )
     if grid.baseline is not None and grid.baseline not in names:
         raise GridError(f"baseline {grid.baseline!r} is not one of the variants {names}")
+    known_envs = {*map(str, data.get("envs") or []), *grid.envs}
+    try:  # against every variant and game the file defines: a report of some of them checks those it can
+        grid.targets = parse_targets(data.get("targets"), {*defined, *names}, known_envs, source)
+    except TargetError as exc:
+        raise GridError(str(exc)) from None
     return grid
 
 
