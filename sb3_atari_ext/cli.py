@@ -272,7 +272,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from rl_zoo3.utils import ALGOS
 
     check_grid(grid, set(ALGOS), _known_envs())
-    from sb3_atari_ext.benchmark.aggregate import write_report
+    from sb3_atari_ext.benchmark.report import write_report
 
     if not args.report_only:
         workers = args.workers or os.cpu_count() or 1

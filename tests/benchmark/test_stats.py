@@ -102,8 +102,9 @@ def test_a_variant_with_its_own_budget_is_scored_at_the_baselines_wall_clock():
 def test_the_steadier_score_averages_each_runs_last_evaluations_and_is_normalized_by_the_baselines_own():
     from pathlib import Path
 
-    from sb3_atari_ext.benchmark.aggregate import TAIL_EVALS, RunResult, _markdown, aggregate
+    from sb3_atari_ext.benchmark.aggregate import TAIL_EVALS, RunResult, aggregate
     from sb3_atari_ext.benchmark.grid import Grid, Variant
+    from sb3_atari_ext.benchmark.report import _markdown
 
     assert TAIL_EVALS == 3
     grid = Grid(variants=[Variant("dqn", "dqn"), Variant("ours", "ours")], envs=["A", "B"], seeds=2, baseline="dqn")
