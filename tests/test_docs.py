@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,24 @@ def test_readme_is_a_front_page():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 150
     assert "python -m rl_zoo3.train --algo ddqn_prio" in readme.split("```")[1]  # the main job first
+
+
+def test_the_benchmark_page_gives_the_committed_reports_tables(tmp_path):
+    script = ROOT / "scripts" / "docs_benchmark_results.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # and the check fails when a report changes without the page
+    copy = tmp_path / "repo"
+    for path in ["scripts/docs_benchmark_results.py", "docs/benchmark.md", *ROOT.glob("bench/learning/**/report.md")]:
+        path = Path(path).relative_to(ROOT) if Path(path).is_absolute() else Path(path)
+        (copy / path).parent.mkdir(parents=True, exist_ok=True)
+        (copy / path).write_text((ROOT / path).read_text())
+    check = [sys.executable, str(copy / "scripts/docs_benchmark_results.py"), "--check"]
+    assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0
+    report = copy / "bench/learning/report.md"
+    report.write_text(report.read_text().replace("| rainbow |", "| rainbow (changed) |", 1))
+    changed = subprocess.run(check, capture_output=True, text=True, timeout=60)
+    assert changed.returncode == 1 and "differs from the committed reports" in changed.stderr
 
 
 def test_user_docs_name_nothing_outside_the_repository():
