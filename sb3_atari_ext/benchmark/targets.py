@@ -117,12 +117,11 @@ def check(target: Target, summary: dict[str, Any], score: str) -> dict[str, str]
             missing.append(env)
         else:
             rows.append((env, mine, floor))
-    if missing or not rows:
-        return {"status": "not yet", "detail": f"no runs on {', '.join(missing or envs)}"}
+    so_far = [f"{_game(env)} {mine:.2f} vs {floor:.2f}" for env, mine, floor in rows]
+    if missing:  # what the games with runs give so far, beside the ones without
+        return {"status": "not yet", "detail": "; ".join([f"no runs on {', '.join(missing)}", *so_far])}
     below = [f"{_game(env)} {mine:.2f} vs {floor:.2f}" for env, mine, floor in rows if mine < floor]
-    if below:
-        return _verdict(False, "; ".join(below))
-    return _verdict(True, "; ".join(f"{_game(env)} {mine:.2f} vs {floor:.2f}" for env, mine, floor in rows))
+    return _verdict(False, "; ".join(below)) if below else _verdict(True, "; ".join(so_far))
 
 
 def _verdict(met: bool, detail: str) -> dict[str, str]:

@@ -111,7 +111,7 @@ def test_a_target_without_its_runs_is_not_yet_and_the_report_shows_every_target(
     assert check(Target("fancy", "iqm_at_least", 1.0), summary, "final") == {
         "status": "not yet", "detail": "no aggregate for fancy (a run on every game)"}  # fmt: skip
     every_game = check(Target("fancy", "mean_at_least", "dqn"), summary, "final")
-    assert every_game == {"status": "not yet", "detail": "no runs on B-v0"}
+    assert every_game == {"status": "not yet", "detail": "no runs on B-v0; A 4.00 vs 2.00"}  # and what A gives so far
     assert check(Target("fancy", "mean_at_least", "dqn", "A-v0"), summary, "tail")["status"] == "met"
     # split_q is not in this report: its target is left out
     targets = [Target("fancy", "mean_at_least", "dqn"), Target("other", "iqm_at_least", 1.0)]
@@ -121,7 +121,7 @@ def test_a_target_without_its_runs_is_not_yet_and_the_report_shows_every_target(
     lines = targets_markdown(checked, 3)
     assert lines[1] == "## Targets of the grid file"
     assert lines[3] == "| target | last evaluation | mean of the last 3 evaluations |"
-    not_yet = "**not yet** (no runs on B-v0)"
+    not_yet = "**not yet** (no runs on B-v0; A 4.00 vs 2.00)"
     assert lines[5] == f"| fancy: mean over seeds >= dqn's on every game | {not_yet} | {not_yet} |"
     assert lines[6] == "| other: IQM >= 1 x dqn | **missed** (0.750 vs 1) | **missed** (0.750 vs 1) |"
     assert targets_markdown([], 3) == []
