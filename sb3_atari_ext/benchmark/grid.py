@@ -22,8 +22,8 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
     references:                # published figures shown beside ours in report.md
       MinAtar/Breakout-v1: {label: "Young & Tian 2019, DQN, 5M frames", score: 10}
     targets:                   # checked by the report: met, missed or not yet (see benchmark.targets)
-      - {variant: fancy, iqm_at_least: 1.2}
-      - {variant: fancy, mean_at_least: dqn}
+      - {variant: rainbow_lite, iqm_at_least: 1.2}
+      - {variant: rainbow_lite, mean_at_least: dqn}
 """
 
 from __future__ import annotations
