@@ -18,14 +18,14 @@ import argparse
 import time
 from collections import Counter
 
-import gymnasium as gym
 import torch as th
-from sb3_atari_minatar.envs import ENTRY_POINT, env_ids
 from sb3_atari_minatar.torch_layers import MinAtarCNN
 from sb3_contrib import RecurrentPPO
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
+
+from sb3_atari_ext.zoo import autoload
 
 SETTINGS = dict(n_steps=128, n_epochs=4, batch_size=256, learning_rate=2.5e-4, clip_range=0.1, ent_coef=0.01, device="cpu")
 GAMES = ("MinAtar/Asterix-v1", "MinAtar/Breakout-v1")
@@ -79,9 +79,7 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=6, help="rollouts of 8 x 128 steps per model and game")
     args = parser.parse_args()
     th.set_num_threads(1)
-    for env_id, spec in env_ids().items():
-        if env_id not in gym.registry:
-            gym.register(env_id, ENTRY_POINT, **spec)
+    autoload.apply()  # every installed plugin's env ids, MinAtar's included, as RL Zoo sees them
     count_paths()
     print("| game | model | s per rollout: acting | s per rollout: update | update ratio to PPO | updates with the loop |")
     print("|---|---|---|---|---|---|")
