@@ -266,6 +266,11 @@ class _Runtime:
                     model.block_size, self.buffer.frame_channels, model.actor_nice,
                 )  # fmt: skip
             )
+        folder = model.env_factory.monitor_dir if model.env_factory is not None else None
+        if folder:  # one monitor file per actor env from the start, as SB3's Monitor does
+            for i in range(model.n_actors):
+                for env in range(model.n_envs_per_actor):
+                    self.writer(folder, i, env)
         self.publish()
         for i in range(model.n_actors):
             self.fill(i)
@@ -437,16 +442,19 @@ class _Runtime:
             model.ep_info_buffer.extend([info])  # type: ignore[union-attr]
             model._episode_num += 1
             if folder:
-                key = (block.actor, int(episode["env"]))
-                if key not in self.writers:
-                    name = os.path.join(folder, f"actor{key[0]}-env{key[1]}")
-                    header = {"t_start": self.t_start, "env_id": model.env_factory.env_id}
-                    self.writers[key] = ResultsWriter(name, header=header)
-                self.writers[key].write_row(info)
+                self.writer(folder, block.actor, int(episode["env"])).write_row(info)
         if self.log_interval and model._episode_num - self.episodes_logged >= self.log_interval:
             self.episodes_logged = model._episode_num
             self.record_metrics()
             model.dump_logs()
+
+    def writer(self, folder: str, actor: int, env: int) -> ResultsWriter:
+        """The ``actor{actor}-env{env}.monitor.csv`` writer (created, header written, on first use)."""
+        key = (actor, env)
+        if key not in self.writers:
+            header = {"t_start": self.t_start, "env_id": self.model.env_factory.env_id}
+            self.writers[key] = ResultsWriter(os.path.join(folder, f"actor{actor}-env{env}"), header=header)
+        return self.writers[key]
 
     # -- reporting ------------------------------------------------------------------------------
     def record_metrics(self) -> None:
