@@ -14,10 +14,11 @@ import time
 
 import gymnasium as gym
 import torch as th
-from sb3_atari_minatar.envs import ENTRY_POINT, env_ids
 from sb3_atari_minatar.torch_layers import MinAtarCNN
 from sb3_contrib import QRDQN
 from stable_baselines3 import DQN
+
+from sb3_atari_ext.zoo import autoload
 
 
 def ms_per_update(algo: type, updates: int, **policy: object) -> float:
@@ -36,9 +37,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=200)
     args = parser.parse_args()
     th.set_num_threads(1)
-    for env_id, spec in env_ids().items():
-        if env_id not in gym.registry:
-            gym.register(env_id, ENTRY_POINT, **spec)
+    autoload.apply()  # every installed plugin's env ids, MinAtar's included, as RL Zoo sees them
     dqn = ms_per_update(DQN, args.updates)
     print("| model | ms per update | ratio to DQN |\n|---|---|---|")
     print(f"| SB3 DQN | {dqn:.2f} | 1.00 |")

@@ -17,11 +17,11 @@ import argparse
 import gymnasium as gym
 import numpy as np
 import torch as th
-from sb3_atari_minatar.envs import ENTRY_POINT, env_ids
 from sb3_atari_minatar.torch_layers import MinAtarCNN
 from sb3_contrib import QRDQN
 
 from sb3_atari_ext.rainbow import Rainbow
+from sb3_atari_ext.zoo import autoload
 
 ADAM_EPS = 3.125e-4
 SETTINGS = dict(
@@ -56,9 +56,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40_000, help="agent steps of training before the state is read")
     args = parser.parse_args()
     th.set_num_threads(1)
-    for env_id, spec in env_ids().items():
-        if env_id not in gym.registry:
-            gym.register(env_id, ENTRY_POINT, **spec)
+    autoload.apply()  # every installed plugin's env ids, MinAtar's included, as RL Zoo sees them
     network = dict(features_extractor_class=MinAtarCNN, net_arch=[], optimizer_kwargs=dict(eps=ADAM_EPS))
     c51 = Rainbow(
         "MlpPolicy",

@@ -28,12 +28,12 @@ import time
 import gymnasium as gym
 import numpy as np
 import torch as th
-from sb3_atari_minatar.envs import ENTRY_POINT, env_ids
 from sb3_atari_minatar.torch_layers import MinAtarCNN
 from torch import nn
 from torch.nn import functional as F
 
 from sb3_atari_ext.common.q_learning import categorical_projection, quantile_huber_loss
+from sb3_atari_ext.zoo import autoload
 
 ENV_ID = "MinAtar/Asterix-v1"
 GAMMA = 0.99
@@ -160,9 +160,7 @@ def main() -> None:
     parser.add_argument("--heads", nargs="+", default=list(HEADS), type=head_name, help=f"default: {' '.join(HEADS)}")
     args = parser.parse_args()
     th.set_num_threads(1)
-    for env_id, spec in env_ids().items():
-        if env_id not in gym.registry:
-            gym.register(env_id, ENTRY_POINT, **spec)
+    autoload.apply()  # every installed plugin's env ids, MinAtar's included, as RL Zoo sees them
     env = gym.make(ENV_ID)
     space, n_actions = env.observation_space, int(env.action_space.n)
     env.close()
