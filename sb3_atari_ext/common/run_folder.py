@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from pathlib import Path
 
 #: written into a run folder when the run ended with an error after it had started training
@@ -14,6 +16,35 @@ def mark_failed(folder: Path, message: str) -> None:
     failed, so that ``report`` and the dashboard list it as failed, not as stopped."""
     with contextlib.suppress(OSError):
         (folder / FAILED_MARKER).write_text(message + "\n")
+
+
+def claim_run_folder(save_path: str | os.PathLike[str], env_name: str) -> Path:
+    """Create the run folder ``save_path`` (``<log>/<algo>/<env>_<n>``) for this run alone.
+
+    RL Zoo numbers a run ``<env>_<n>`` with ``n`` one above the largest number it finds when its
+    manager is built, and creates the folder later with ``exist_ok=True``: two runs started together
+    (two seeds in two shells, two search workers) both take ``<env>_<n>`` and write over each
+    other's files. Here the folder is made with an exclusive ``mkdir``; when another run made it
+    first, the next free number is taken. A name that is not ``<env>_<n>`` (RL Zoo's ``--uuid``)
+    is made as it is.
+
+    :return: the folder this run owns (``save_path`` or the same name with a larger number)
+    """
+    path = Path(save_path)
+    found = re.fullmatch(rf"{re.escape(env_name)}_(\d+)", path.name)
+    if found is None:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    number = int(found.group(1))
+    while True:
+        candidate = path.parent / f"{env_name}_{number}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            number += 1
+        else:
+            return candidate
 
 
 def check_model_file(path: str | Path) -> None:

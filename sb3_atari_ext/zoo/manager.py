@@ -50,7 +50,7 @@ from sb3_atari_ext.common.atomic import (
 )
 from sb3_atari_ext.common.metrics import MetricsCallback
 from sb3_atari_ext.common.redact import redact_arg
-from sb3_atari_ext.common.run_folder import mark_failed
+from sb3_atari_ext.common.run_folder import claim_run_folder, mark_failed
 from sb3_atari_ext.common.signals import StopTrainingOnSignal, signal_handlers
 from sb3_atari_ext.common.validation import (
     HyperparameterError,
@@ -254,6 +254,19 @@ class PluginExperimentManager(_zoo.ExperimentManager):  # type: ignore[misc, nam
         self.env_wrapper_spec = env_backends.wrapper_spec(hyperparams.get("env_wrapper"))
         if self.vec_env_backend in env_backends.BUILTIN_VEC_ENVS and self.default_vec_env_cls is None:
             self.vec_env_class = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}[self.vec_env_backend]
+
+    # -- the run folder -------------------------------------------------------------------------
+    def create_log_folder(self) -> None:
+        """RL Zoo's folders, with the run folder claimed by this run alone: a run started at the same
+        time as another of the same algorithm and env takes the next number instead of sharing
+        ``<env>_<n>`` (:func:`~sb3_atari_ext.common.run_folder.claim_run_folder`)."""
+        claimed = claim_run_folder(self.save_path, str(self.env_name))
+        if claimed != Path(self.save_path):
+            print(f"sb3_atari_ext: {self.save_path} was taken by a run started at the same time; this run uses {claimed}",
+                  file=sys.stderr)  # fmt: skip
+            self.save_path = str(claimed)
+            self.params_path = f"{self.save_path}/{self.env_name}"
+        super().create_log_folder()
 
     # -- envs -----------------------------------------------------------------------------------
     def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False) -> Any:
