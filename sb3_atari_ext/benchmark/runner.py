@@ -86,6 +86,22 @@ def _run_ids(folder: Path, env_name: str) -> set[int]:
     return {int(m.group(1)) for p in folder.iterdir() if (m := pattern.match(p.name)) and p.is_dir()}
 
 
+_LOG_PATH = re.compile(r"^Log path: (.+)$", re.MULTILINE)
+
+
+def logged_folder(log: Path, offset: int = 0) -> Path | None:
+    """The run folder RL Zoo printed (``Log path: <folder>``) in ``log`` after byte ``offset``
+    (a resumed run's log holds every segment's line; the last one is this segment's)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        return None
+    found = _LOG_PATH.findall(text)
+    return Path(found[-1].strip()) if found else None
+
+
 def latest_timesteps(log: Path) -> int:
     """Last ``total_timesteps`` SB3 printed in a run's log (0 before the first table)."""
     try:
@@ -187,6 +203,7 @@ class _Active:
     started: float
     before: set[int]
     folder: Path | None = None
+    log_offset: int = 0  # where this segment's output starts in ``log`` (a resumed run appends)
 
 
 class BenchmarkRunner:
@@ -279,6 +296,7 @@ class BenchmarkRunner:
         algo_folder = self.log_folder / variant.algo
         log = self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}.log"
         environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        offset = log.stat().st_size if checkpoint and log.is_file() else 0
         with open(log, "ab" if checkpoint else "wb") as handle:
             process = subprocess.Popen(
                 self.command(variant, env, seed, checkpoint),
@@ -295,14 +313,22 @@ class BenchmarkRunner:
         }  # fmt: skip
         self._save()
         started = time.time() - sum(s["wall_time_s"] for s in segments)  # wall time counts every segment
-        return _Active(key, variant, env, seed, process, log, started, _run_ids(algo_folder, env_folder_name(env)))
+        before = _run_ids(algo_folder, env_folder_name(env))
+        return _Active(key, variant, env, seed, process, log, started, before, log_offset=offset)
 
     def _find_folder(self, run: _Active) -> None:
-        env_name = env_folder_name(run.env)
-        algo_folder = self.log_folder / run.variant.algo
-        new = _run_ids(algo_folder, env_name) - run.before
-        if new:
-            run.folder = algo_folder / f"{env_name}_{min(new)}"
+        """The run's folder: the one RL Zoo names in the worker's log (``Log path: ...``, printed once
+        the folder is made), so that a run of another runner on the same log folder, started at
+        the same moment, is never taken for this one. A worker that ended before printing it (a
+        failure at start) gets the folder that appeared under its algorithm since its launch."""
+        folder = logged_folder(run.log, run.log_offset)
+        if folder is None and run.process.poll() is not None:
+            env_name = env_folder_name(run.env)
+            algo_folder = self.log_folder / run.variant.algo
+            new = _run_ids(algo_folder, env_name) - run.before
+            folder = algo_folder / f"{env_name}_{min(new)}" if new else None
+        if folder is not None:
+            run.folder = folder
             self.manifest[run.key]["folder"] = str(run.folder)
             self._save()
 

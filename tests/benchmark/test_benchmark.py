@@ -1,6 +1,7 @@
 """``sb3-atari benchmark``: grid parsing, a real 2 x 1 x 2 grid through RL Zoo, resume, errors."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -374,3 +375,45 @@ def test_the_report_names_every_hyperparameter_that_differs_between_a_variants_r
     assert check["runs"] == 4 and check["recorded"] == 3 and check["distinct"] == 2
     assert check["differs"] == {"learning_rate": {"0.00025": ["A seed 0", "B seed 0"], "0.0001": ["A seed 1"]}}
     assert settings_check(runs[:2])["differs"] == {} and settings_check(runs[:2])["distinct"] == 1
+
+
+def test_the_run_folder_is_the_one_rl_zoo_names_in_the_worker_log(tmp_path):
+    from sb3_atari_ext.benchmark.runner import logged_folder
+
+    log = tmp_path / "worker.log"
+    log.write_text("Loading hyperparameters\nLog path: logs/dqn/CartPole-v1_3\nEval num_timesteps=100\n")
+    assert logged_folder(log) == Path("logs/dqn/CartPole-v1_3")
+    first_segment = log.stat().st_size
+    assert logged_folder(log, first_segment) is None  # a resumed segment that has not said it yet
+    with open(log, "a") as handle:
+        handle.write("Resuming at step 8192\nLog path: logs/dqn/CartPole-v1_4\n")
+    assert logged_folder(log, first_segment) == Path("logs/dqn/CartPole-v1_4")
+    assert logged_folder(tmp_path / "missing.log") is None
+
+
+def test_a_folder_another_runner_makes_meanwhile_is_not_taken_for_this_run(tmp_path, monkeypatch):
+    # two runners on one log folder: a run of the other one, same algo and env, makes its folder
+    # between this run's launch and this run's own folder
+    import time
+
+    from sb3_atari_ext.benchmark.runner import BenchmarkRunner
+
+    (tmp_path / "grid.yml").write_text(
+        "budget: 600\nseeds: 1\nenvs: [CartPole-v1]\neval_freq: 300\neval_episodes: 2\nvariants:\n  dqn: {}\n"
+    )
+    runner = BenchmarkRunner(build_grid(tmp_path / "grid.yml"), tmp_path / "logs", tmp_path / "out", workers=1,
+                             progress=False)  # fmt: skip
+    (key, variant, env, seed), = runner.todo()
+    monkeypatch.chdir(tmp_path)  # workers run in the runner's working directory, as the CLI's do
+    runner.log_folder = Path("logs")
+    active = runner._launch(key, variant, env, seed)
+    (tmp_path / "logs" / "dqn" / "CartPole-v1_1").mkdir(parents=True)  # the other runner's
+    deadline = time.time() + 240
+    while active.process.poll() is None and time.time() < deadline:
+        runner._find_folder(active)
+        time.sleep(0.2)
+    assert runner._finish(active) == "finished", active.log.read_text()[-2000:]
+    entry = json.loads((tmp_path / "out" / "runs.json").read_text())["runs"][key]
+    assert entry["folder"] == str(Path("logs") / "dqn" / "CartPole-v1_2")
+    assert len(entry["eval_returns"]) == 2
+    assert not any((tmp_path / "logs" / "dqn" / "CartPole-v1_1").iterdir())  # the other run's, untouched
