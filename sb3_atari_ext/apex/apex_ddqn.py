@@ -266,8 +266,7 @@ class _Runtime:
                     model.block_size, self.buffer.frame_channels, model.actor_nice,
                 )  # fmt: skip
             )
-        folder = model.env_factory.monitor_dir if model.env_factory is not None else None
-        if folder:  # one monitor file per actor env from the start, as SB3's Monitor does
+        if folder := self.monitor_dir:  # one monitor file per actor env from the start, as SB3's Monitor does
             for i in range(model.n_actors):
                 for env in range(model.n_envs_per_actor):
                     self.writer(folder, i, env)
@@ -435,7 +434,7 @@ class _Runtime:
 
     def record_episodes(self, block: Block) -> None:
         model = self.model
-        folder = model.env_factory.monitor_dir if model.env_factory is not None else None
+        folder = self.monitor_dir
         now = round(time.time() - self.t_start, 6)
         for episode in block.episodes:
             info = {"r": episode["r"], "l": episode["l"], "t": now}
@@ -447,6 +446,12 @@ class _Runtime:
             self.episodes_logged = model._episode_num
             self.record_metrics()
             model.dump_logs()
+
+    @property
+    def monitor_dir(self) -> str | None:
+        """The run folder the monitor files and the status file go to (``None``: none)."""
+        factory = self.model.env_factory
+        return factory.monitor_dir if factory is not None else None
 
     def writer(self, folder: str, actor: int, env: int) -> ResultsWriter:
         """The ``actor{actor}-env{env}.monitor.csv`` writer (created, header written, on first use)."""
@@ -472,7 +477,7 @@ class _Runtime:
             self.updates_per_s = (self.updates - updates) / (now - then)
             self.rate_mark = (now, self.updates)
         self.last_status = now
-        folder = model.env_factory.monitor_dir if model.env_factory is not None else None
+        folder = self.monitor_dir
         if not folder:
             return
         actors = [

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from sb3_atari_ext.benchmark.grid import Grid, Variant
 from sb3_atari_ext.common.atomic import write_text_atomic
-from sb3_atari_ext.common.run_folder import run_settings
+from sb3_atari_ext.common.run_folder import run_number, run_settings
 from sb3_atari_ext.common.signals import signal_handlers
 
 MANIFEST = "runs.json"
@@ -80,10 +80,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def _run_ids(folder: Path, env_name: str) -> set[int]:
-    pattern = re.compile(rf"^{re.escape(env_name)}_(\d+)$")
     if not folder.is_dir():
         return set()
-    return {int(m.group(1)) for p in folder.iterdir() if (m := pattern.match(p.name)) and p.is_dir()}
+    return {n for p in folder.iterdir() if (n := run_number(p.name, env_name)) is not None and p.is_dir()}
 
 
 _LOG_PATH = re.compile(r"^Log path: (.+)$", re.MULTILINE)

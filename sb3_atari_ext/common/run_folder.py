@@ -18,6 +18,12 @@ def mark_failed(folder: Path, message: str) -> None:
         (folder / FAILED_MARKER).write_text(message + "\n")
 
 
+def run_number(name: str, env_name: str) -> int | None:
+    """``n`` of an RL Zoo run folder named ``<env_name>_<n>`` (``None`` for any other name)."""
+    found = re.fullmatch(rf"{re.escape(env_name)}_(\d+)", name)
+    return int(found.group(1)) if found else None
+
+
 def claim_run_folder(save_path: str | os.PathLike[str], env_name: str) -> Path:
     """Create the run folder ``save_path`` (``<log>/<algo>/<env>_<n>``) for this run alone.
 
@@ -31,12 +37,11 @@ def claim_run_folder(save_path: str | os.PathLike[str], env_name: str) -> Path:
     :return: the folder this run owns (``save_path`` or the same name with a larger number)
     """
     path = Path(save_path)
-    found = re.fullmatch(rf"{re.escape(env_name)}_(\d+)", path.name)
-    if found is None:
+    number = run_number(path.name, env_name)
+    if number is None:
         path.mkdir(parents=True, exist_ok=True)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    number = int(found.group(1))
     while True:
         candidate = path.parent / f"{env_name}_{number}"
         try:
