@@ -50,12 +50,14 @@ class PrioritizedReplayBufferSamples(NamedTuple):
 
 def validate_per_params(params: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the key and value of an invalid PER setting."""
+    given = {k: v for k, v in params.items() if not (k == "priority_clip" and v is None)}  # None: no clip
     check_params(
-        params,
+        given,
         {
             "alpha": (lambda v: 0 <= v <= 1, "in [0, 1] (Schaul et al. 2016: 0 uniform, 1 fully proportional)"),
             "beta": (lambda v: 0 <= v <= 1, "in [0, 1]"),
             "priority_eps": (lambda v: v > 0, "> 0"),
+            "priority_clip": (lambda v: v > 0, "> 0, or None for no clip (Schaul et al. 2016: 1)"),
             "n_steps": (lambda v: is_int(v) and v >= 1, "an integer >= 1"),
             "gamma": (lambda v: 0 <= v <= 1, "in [0, 1]"),
         },
@@ -78,6 +80,10 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
     :param alpha: how much prioritization is used (0: uniform), Schaul et al. 2016 Eq. 1
     :param beta: initial importance-sampling exponent; ``ddqn_prio`` anneals it to ``beta_final``
     :param priority_eps: small constant added to ``|TD error|`` so no transition gets priority 0
+    :param priority_clip: ``|TD error|`` is clipped to at most this before ``priority_eps`` is added
+        (Schaul et al. 2016 clip TD errors to [-1, 1] in their Atari runs); ``None``: not clipped.
+        Bounds how far one outlier (and so each new transition, which enters at the largest
+        priority seen) is favoured over the rest.
     :param n_steps: length of the n-step return (1: ordinary one-step target)
     :param gamma: discount used for n-step returns
     :param memory_limit: cap on the buffer's memory (``"4GB"``): see :class:`FrameReplayBuffer`
@@ -98,6 +104,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         alpha: float = 0.6,
         beta: float = 0.4,
         priority_eps: float = 1e-6,
+        priority_clip: float | None = None,
         n_steps: int = 1,
         gamma: float = 0.99,
         memory_limit: str | int | None = None,
@@ -105,7 +112,9 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         frame_slack: float | None = None,
         compression: str | None = "auto",
     ) -> None:
-        validate_per_params(dict(alpha=alpha, beta=beta, priority_eps=priority_eps, n_steps=n_steps, gamma=gamma))
+        validate_per_params(
+            dict(alpha=alpha, beta=beta, priority_eps=priority_eps, priority_clip=priority_clip, n_steps=n_steps, gamma=gamma)
+        )
         super().__init__(
             buffer_size,
             observation_space,
@@ -121,10 +130,26 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.priority_eps = float(priority_eps)
+        self.priority_clip = None if priority_clip is None else float(priority_clip)
         self.n_steps = int(n_steps)
         self.gamma = float(gamma)
         self.max_priority = 1.0
         self.tree = SumTree(self.buffer_size * self.n_envs)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.__dict__.setdefault("priority_clip", None)  # buffers saved before the clip existed
+
+    def _raw_priorities(self, td_errors: np.ndarray | th.Tensor, caller: str) -> np.ndarray:
+        """``min(|td|, priority_clip) + priority_eps`` (before ``alpha``); refuses non-finite values."""
+        if isinstance(td_errors, th.Tensor):
+            td_errors = td_errors.detach().cpu().numpy()
+        raw = np.abs(np.asarray(td_errors, dtype=np.float64).reshape(-1))
+        if not np.all(np.isfinite(raw)):
+            raise ValueError(f"{caller} got non-finite TD errors or priorities")
+        if self.priority_clip is not None:
+            np.minimum(raw, self.priority_clip, out=raw)
+        return raw + self.priority_eps
 
     @property
     def bytes_per_transition(self) -> int:
@@ -182,9 +207,7 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
             self.timeouts[flat[-1], 0] = True
             self.dones[flat[-1], 0] = False
         if priorities is not None and count:
-            raw = np.abs(np.asarray(priorities, dtype=np.float64).reshape(-1)) + self.priority_eps
-            if not np.all(np.isfinite(raw)):
-                raise ValueError("add_stream got non-finite priorities")
+            raw = self._raw_priorities(priorities, "add_stream")
             self.max_priority = max(self.max_priority, float(raw.max()))
             self.tree.update(flat, raw**self.alpha)
         return flat
@@ -227,16 +250,13 @@ class PrioritizedReplayBuffer(FrameReplayBuffer):
         return np.power(priorities / priorities.min(), -self.beta).astype(np.float32)
 
     def update_priorities(self, flat_indices: np.ndarray, td_errors: np.ndarray | th.Tensor) -> None:
-        """Set priorities ``(|td| + eps)^alpha`` for the sampled transitions (Alg. 1 line 12).
+        """Set priorities ``(min(|td|, priority_clip) + eps)^alpha`` for the sampled transitions
+        (Alg. 1 line 12).
 
         :param flat_indices: the ``indices`` field of the sampled batch
         :param td_errors: TD errors of those transitions (any sign)
         """
-        if isinstance(td_errors, th.Tensor):
-            td_errors = td_errors.detach().cpu().numpy()
-        priorities = np.abs(np.asarray(td_errors, dtype=np.float64).reshape(-1)) + self.priority_eps
-        if not np.all(np.isfinite(priorities)):
-            raise ValueError("update_priorities got non-finite TD errors")
+        priorities = self._raw_priorities(td_errors, "update_priorities")
         self.max_priority = max(self.max_priority, float(priorities.max()))
         self.tree.update(flat_indices, priorities**self.alpha)
 

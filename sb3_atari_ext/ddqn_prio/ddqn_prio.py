@@ -67,7 +67,7 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
         ``n_steps > 1`` SB3's ``ReplayBuffer`` is replaced by its ``NStepReplayBuffer``; other
         buffers without n-step returns (``FrameReplayBuffer``) are refused.
     :param replay_buffer_kwargs: Keyword arguments for the replay buffer; ``alpha``,
-        ``priority_eps``, ``n_steps`` and ``gamma`` are filled in from this class's arguments
+        ``priority_eps``, ``priority_clip``, ``n_steps`` and ``gamma`` are filled in from this class's arguments
         unless given here.
     :param optimize_memory_usage: Not supported by the prioritized buffer
     :param n_steps: length of the n-step return (1: ordinary one-step Double DQN target)
@@ -82,6 +82,8 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
     :param beta: initial importance-sampling exponent (Schaul et al. 2016 Sec. 3.4: 0.4 for proportional)
     :param beta_final: beta reached at the end of training (1: full correction)
     :param priority_eps: constant added to ``|TD error|`` so that no transition gets priority 0
+    :param priority_clip: ``|TD error|`` is clipped to at most this before it becomes a priority
+        (Schaul et al. 2016 clip TD errors to [-1, 1] on Atari); ``None``: not clipped
     :param stats_window_size: Window size for the rollout logging
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments for the policy, e.g. ``dict(dueling=True)``
@@ -128,6 +130,7 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
         beta: float = 0.4,
         beta_final: float = 1.0,
         priority_eps: float = 1e-6,
+        priority_clip: float | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -155,6 +158,7 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
                 beta=beta,
                 beta_final=beta_final,
                 priority_eps=priority_eps,
+                priority_clip=priority_clip,
                 n_steps=n_steps,
                 replay_buffer_class=replay_buffer_class,
                 replay_buffer_kwargs=replay_buffer_kwargs,
@@ -165,6 +169,7 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
         self.beta = beta
         self.beta_final = beta_final
         self.priority_eps = priority_eps
+        self.priority_clip = priority_clip
         super().__init__(
             policy,
             env,
@@ -202,7 +207,7 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
         ``gradient_steps`` >= 1 or -1, epsilons in [0, 1], ``exploration_fraction`` in (0, 1],
         ``target_update_interval`` >= 1, ``tau`` in [0, 1], ``max_grad_norm`` > 0, a positive
         ``learning_rate`` or a schedule, ``train_freq``), the PER settings (``alpha`` and ``beta``,
-        ``beta_final`` in [0, 1], ``priority_eps > 0``, ``n_steps >= 1``, also inside
+        ``beta_final`` in [0, 1], ``priority_eps > 0``, ``priority_clip`` > 0 or None, ``n_steps >= 1``, also inside
         ``replay_buffer_kwargs``) and ``buffer_size >= batch_size``. Called by ``__init__`` and, with the yaml file's
         name added, by the RL Zoo bridge before anything is built.
         """
@@ -237,7 +242,12 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
             self.replay_buffer_class = PrioritizedReplayBuffer
         if issubclass(self.replay_buffer_class, PrioritizedReplayBuffer):
             for key, value in dict(
-                alpha=self.alpha, beta=self.beta, priority_eps=self.priority_eps, n_steps=self.n_steps, gamma=self.gamma
+                alpha=self.alpha,
+                beta=self.beta,
+                priority_eps=self.priority_eps,
+                priority_clip=self.priority_clip,
+                n_steps=self.n_steps,
+                gamma=self.gamma,
             ).items():
                 self.replay_buffer_kwargs.setdefault(key, value)
         elif self.n_steps > 1:
@@ -255,7 +265,8 @@ class DDQNPrio(AtomicSaveMixin, ClampedProgressMixin, DQN):
             self.n_steps = n_steps
         if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
             # the buffer owns the PER settings: an alpha in replay_buffer_kwargs wins, and the model says so
-            self.alpha, self.priority_eps = self.replay_buffer.alpha, self.replay_buffer.priority_eps
+            buffer = self.replay_buffer
+            self.alpha, self.priority_eps, self.priority_clip = buffer.alpha, buffer.priority_eps, buffer.priority_clip
         capacity = self.replay_buffer.buffer_size * self.replay_buffer.n_envs
         if capacity < self.batch_size:  # e.g. a memory_limit that leaves fewer slots than a batch
             limit = self.replay_buffer_kwargs.get("memory_limit")

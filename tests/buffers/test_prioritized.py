@@ -102,6 +102,42 @@ def test_new_transitions_get_the_max_priority():
     assert buffer.tree[2] == pytest.approx(8.0**0.5)
 
 
+def test_priority_clip_bounds_priorities_and_the_priority_of_new_transitions():
+    # Schaul et al. clip |TD error| to 1: an outlier of 8 counts as 1, and new transitions enter at 1 + eps.
+    alpha, eps = 0.5, 0.01
+    buffer = PrioritizedReplayBuffer(8, OBS, ACT, device="cpu", alpha=alpha, priority_eps=eps, priority_clip=1.0)
+    fill([buffer], 3, 1)
+    buffer.update_priorities(np.array([0, 1, 2]), th.tensor([-8.0, 0.25, 1.0]))
+    np.testing.assert_allclose(buffer.tree[np.arange(3)], np.array([1.0 + eps, 0.25 + eps, 1.0 + eps]) ** alpha)
+    assert buffer.max_priority == pytest.approx(1.0 + eps)
+    fill([buffer], 1, 1)
+    assert buffer.tree[3] == pytest.approx((1.0 + eps) ** alpha)
+    unclipped = PrioritizedReplayBuffer(8, OBS, ACT, device="cpu", alpha=alpha, priority_eps=eps)
+    fill([unclipped], 3, 1)
+    unclipped.update_priorities(np.array([0]), np.array([-8.0]))
+    assert unclipped.tree[0] == pytest.approx((8.0 + eps) ** alpha)
+
+
+def test_priority_clip_applies_to_streamed_priorities():
+    buffer = PrioritizedReplayBuffer(8, OBS, ACT, device="cpu", alpha=1.0, priority_eps=1e-3, priority_clip=0.5)
+    obs = np.zeros((3, *OBS.shape), dtype=np.uint8)
+    flat = buffer.add_stream(obs, obs, np.zeros((3, 1)), np.zeros(3), np.zeros(3, bool), np.zeros(3, bool), [2.0, -0.1, 0.5])
+    np.testing.assert_allclose(buffer.tree[flat], [0.501, 0.101, 0.501])
+    with pytest.raises(ValueError, match="non-finite"):
+        buffer.update_priorities(flat[:1], np.array([np.nan]))
+
+
+def test_buffer_pickled_before_priority_clip_existed_loads_unclipped():
+    buffer = PrioritizedReplayBuffer(8, OBS, ACT, device="cpu", alpha=1.0, priority_eps=1e-3)
+    fill([buffer], 4, 1)
+    state = buffer.__getstate__()
+    del state["priority_clip"]
+    old = PrioritizedReplayBuffer.__new__(PrioritizedReplayBuffer)
+    old.__setstate__(state)
+    old.update_priorities(np.array([0]), np.array([5.0]))
+    assert old.priority_clip is None and old.tree[0] == pytest.approx(5.001)
+
+
 def test_importance_weights_by_hand():
     alpha, beta, eps = 0.7, 0.4, 0.01
     buffer = PrioritizedReplayBuffer(4, OBS, ACT, device="cpu", alpha=alpha, beta=beta, priority_eps=eps)
@@ -167,6 +203,8 @@ def test_pickle_round_trip_keeps_priorities():
         (dict(beta=-0.1), "beta"),
         (dict(n_steps=0), "n_steps"),
         (dict(priority_eps=0.0), "priority_eps"),
+        (dict(priority_clip=0.0), "priority_clip"),
+        (dict(priority_clip=-1.0), "priority_clip"),
     ],
 )
 def test_invalid_settings_name_key_and_value(kwargs, key):

@@ -76,6 +76,21 @@ def test_priorities_change_after_a_train_step():
     assert batch.weights.shape == (16, 1)
 
 
+def test_priority_clip_bounds_the_priorities_training_writes():
+    # CartPole's returns reach ~50 with a fresh network: its TD errors are far above 1.
+    eps, alpha = 1e-3, 0.6
+    kwargs = {**SMALL, "learning_starts": 100, "priority_eps": eps, "alpha": alpha}
+    clipped = DDQNPrio("MlpPolicy", "CartPole-v1", priority_clip=1.0, **kwargs)
+    assert clipped.replay_buffer.priority_clip == 1.0
+    clipped.learn(600)
+    written = clipped.replay_buffer.tree[np.arange(600)]
+    assert written.max() <= (1.0 + eps) ** alpha * (1 + 1e-9)
+    assert clipped.replay_buffer.max_priority <= 1.0 + eps
+    unclipped = DDQNPrio("MlpPolicy", "CartPole-v1", **kwargs)
+    unclipped.learn(600)
+    assert unclipped.replay_buffer.max_priority > 1.0 + eps  # the bound above is not vacuous
+
+
 def test_n_steps_reaches_the_buffer():
     model = DDQNPrio("MlpPolicy", "CartPole-v1", n_steps=3, **SMALL)
     assert isinstance(model.replay_buffer, PrioritizedReplayBuffer)
@@ -177,6 +192,8 @@ def test_settings_and_replay_priorities_survive_save_and_load(tmp_path):
         (dict(beta_final=-1.0), "beta_final"),
         (dict(buffer_size=8, batch_size=32), "buffer_size"),
         (dict(replay_buffer_kwargs=dict(alpha=-1.0)), "replay_buffer_kwargs.alpha"),
+        (dict(priority_clip=0.0), "priority_clip"),
+        (dict(replay_buffer_kwargs=dict(priority_clip=-1.0)), "replay_buffer_kwargs.priority_clip"),
     ],
 )
 def test_bad_hyperparameters_raise_before_anything_is_built(kwargs, key):
@@ -250,6 +267,9 @@ def test_default_yaml_entries_are_valid_arguments(entry):
 def test_the_buffer_owns_alpha_and_the_model_reports_the_buffers():
     model = DDQNPrio("MlpPolicy", "CartPole-v1", alpha=0.6, replay_buffer_kwargs=dict(alpha=0.3, priority_eps=1e-3), **SMALL)
     assert model.replay_buffer.alpha == 0.3 == model.alpha and model.priority_eps == 1e-3
+    assert model.priority_clip is None
+    model = DDQNPrio("MlpPolicy", "CartPole-v1", priority_clip=2.0, replay_buffer_kwargs=dict(priority_clip=0.5), **SMALL)
+    assert model.replay_buffer.priority_clip == 0.5 == model.priority_clip
 
 
 def test_training_mode_is_set_again_after_a_direct_change():

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow  # hundreds of small trainings
 Q_KEYS = [
     "learning_rate", "gamma", "batch_size", "buffer_size", "learning_starts", "tau", "train_freq", "gradient_steps",
     "target_update_interval", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps",
-    "max_grad_norm", "alpha", "beta", "beta_final", "priority_eps", "n_steps",
+    "max_grad_norm", "alpha", "beta", "beta_final", "priority_eps", "priority_clip", "n_steps",
 ]  # fmt: skip
 A3C_KEYS = ["learning_rate", "n_steps", "gamma", "gae_lambda", "ent_coef", "vf_coef", "max_grad_norm", "rms_prop_eps",
             "rms_prop_alpha", "optimizer"]  # fmt: skip
