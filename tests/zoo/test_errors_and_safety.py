@@ -336,7 +336,9 @@ def test_ctrl_c_stops_the_dashboard_with_130(cartpole_runs, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     folder = copy_cartpole_runs(cartpole_runs, tmp_path)
-    command = [sys.executable, "-m", "sb3_atari_ext.cli", "dashboard", "--logs", "logs", "--port", str(port)]
+    # -X faulthandler: if it ever hangs, SIGABRT makes it print where each of its threads is
+    command = [sys.executable, "-X", "faulthandler", "-m", "sb3_atari_ext.cli", "dashboard", "--logs", "logs"]
+    command += ["--port", str(port)]
     proc = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     served, deadline = False, time.time() + 60
     try:
@@ -347,10 +349,14 @@ def test_ctrl_c_stops_the_dashboard_with_130(cartpole_runs, tmp_path):
                 time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:  # fail with what the dashboard printed, not a bare timeout
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"still running 60 s after Ctrl-C (first page served: {served})\n{out[-500:]}\n{err[-1500:]}")
+    except subprocess.TimeoutExpired:  # fail with what the dashboard printed and its threads' stacks
+        proc.send_signal(signal.SIGABRT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C (first page served: {served})\n{out[-500:]}\n{err[-6000:]}")
     assert served, err[-1500:]
     assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted: the dashboard stopped", err[-1500:]
 
