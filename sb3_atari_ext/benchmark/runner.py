@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from sb3_atari_ext.benchmark.grid import Grid, Variant
 from sb3_atari_ext.common.atomic import write_text_atomic
-from sb3_atari_ext.common.run_folder import run_number, run_settings
+from sb3_atari_ext.common.run_folder import run_args, run_number, run_settings
 from sb3_atari_ext.common.signals import signal_handlers
 
 MANIFEST = "runs.json"
@@ -110,6 +110,21 @@ def latest_timesteps(log: Path) -> int:
     except OSError:
         return 0
     return int(found[-1]) if found else 0
+
+
+def holds_run(folder: str | Path, variant: Variant, env: str, seed: int) -> bool:
+    """Whether ``folder`` holds this run: RL Zoo's ``args.yml`` there names the same algorithm,
+    env, seed and ``-params``. The folder recorded for an unfinished run can hold another run
+    later: RL Zoo gives a number again once its folder is gone (removed between sessions), and a
+    resume from that run's checkpoint would continue the wrong agent."""
+    args = run_args(folder)
+    return (
+        args is not None
+        and args.get("algo") == variant.algo
+        and args.get("env") == env
+        and args.get("seed") == seed
+        and dict(args.get("hyperparams") or {}) == dict(variant.params)
+    )
 
 
 def last_checkpoint(folder: Path) -> tuple[Path, int] | None:
@@ -243,32 +258,39 @@ class BenchmarkRunner:
                 result.append((key, variant, env, seed))
         return result
 
-    def _discard(self, folder: str | None) -> None:
-        # only run folders of this log folder, never a finished run's (its final model is there)
+    def _discard(self, folder: str | None, owner: tuple[Variant, str, int]) -> None:
+        # only run folders of this log folder that still hold this run (``owner``: variant, env,
+        # seed), never a finished run's (its final model is there)
         if not folder:
             return
         path = Path(folder)
         final_model = path / f"{path.name.rsplit('_', 1)[0]}.zip"
         inside = self.log_folder.resolve() in path.resolve().parents
-        if path.is_dir() and inside and not final_model.is_file():
+        if path.is_dir() and inside and not final_model.is_file() and holds_run(path, *owner):
             shutil.rmtree(path, ignore_errors=True)
 
-    def _resume_point(self, key: str, variant: Variant) -> tuple[list[dict[str, Any]], Path | None]:
+    def _resume_point(self, key: str, variant: Variant, env: str, seed: int) -> tuple[list[dict[str, Any]], Path | None]:
         """What a (re)started run continues: its earlier segments and the checkpoint to resume
-        from, or ``([], None)`` to start over (after removing what the last attempt left)."""
+        from, or ``([], None)`` to start over (after removing what the last attempt left). Only a
+        folder that still holds this run (:func:`holds_run`) is resumed from or removed."""
         entry = self.manifest.get(key) or {}
         segments = list(entry.get("segments", []))
         resumable = self.grid.save_freq_of(variant) is not None and entry.get("status") in ("interrupted", "running")
+        owner = (variant, env, seed)
+
+        def checkpoint_in(folder: Path) -> tuple[Path, int] | None:
+            return last_checkpoint(folder) if holds_run(folder, *owner) else None
+
         folder = Path(entry["folder"]) if entry.get("folder") else None
-        if resumable and folder is not None and (found := last_checkpoint(folder)) is not None:
+        if resumable and folder is not None and (found := checkpoint_in(folder)) is not None:
             spent = max((entry.get("wall_time_s") or 0.0) - sum(s["wall_time_s"] for s in segments), 0.0)
             segments.append({"folder": str(folder), "until": found[1], "wall_time_s": round(spent, 1)})
             return segments, found[0]
-        self._discard(entry.get("folder"))  # nothing to resume from in the last attempt's folder
-        if resumable and segments and (found := last_checkpoint(Path(segments[-1]["folder"]))) is not None:
+        self._discard(entry.get("folder"), owner)  # nothing to resume from in the last attempt's folder
+        if resumable and segments and (found := checkpoint_in(Path(segments[-1]["folder"]))) is not None:
             return segments, found[0]
         for segment in segments:
-            self._discard(segment["folder"])
+            self._discard(segment["folder"], owner)
         return [], None
 
     def command(self, variant: Variant, env: str, seed: int, resume: Path | None = None) -> list[str]:
@@ -291,7 +313,7 @@ class BenchmarkRunner:
 
     # -- running -------------------------------------------------------------------------------
     def _launch(self, key: str, variant: Variant, env: str, seed: int) -> _Active:
-        segments, checkpoint = self._resume_point(key, variant)
+        segments, checkpoint = self._resume_point(key, variant, env, seed)
         algo_folder = self.log_folder / variant.algo
         log = self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}.log"
         environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}

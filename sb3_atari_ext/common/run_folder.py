@@ -105,19 +105,32 @@ def _config_loader() -> type:
 NOT_SETTINGS = ("n_timesteps",)
 
 
-def run_settings(folder: str | Path) -> dict | None:
-    """The hyperparameters a finished RL Zoo run trained with (its ``<env>/config.yml``, the
-    algorithm's yaml entry with every ``-params`` applied), without ``n_timesteps``; ``None`` when
-    the folder has no readable one. Values are kept as the YAML wrote them (``policy_kwargs`` is
-    usually its string)."""
+def _zoo_yaml(folder: str | Path, name: str) -> dict | None:
+    """``<run folder>/<env>/<name>`` as RL Zoo wrote it (an ``OrderedDict``), read safely; ``None``
+    when missing or unreadable."""
     import yaml
 
     folder = Path(folder)
     env_name = folder.name.rsplit("_", 1)[0]
     try:
-        config = yaml.load((folder / env_name / "config.yml").read_text(), Loader=_config_loader())  # noqa: S506
+        data = yaml.load((folder / env_name / name).read_text(), Loader=_config_loader())  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, ValueError):
         return None
-    if not isinstance(config, dict):
-        return None
-    return {str(key): value for key, value in config.items() if key not in NOT_SETTINGS}
+    return {str(key): value for key, value in data.items()} if isinstance(data, dict) else None
+
+
+def run_settings(folder: str | Path) -> dict | None:
+    """The hyperparameters a finished RL Zoo run trained with (its ``<env>/config.yml``, the
+    algorithm's yaml entry with every ``-params`` applied), without ``n_timesteps``; ``None`` when
+    the folder has no readable one. Values are kept as the YAML wrote them (``policy_kwargs`` is
+    usually its string)."""
+    config = _zoo_yaml(folder, "config.yml")
+    return None if config is None else {key: value for key, value in config.items() if key not in NOT_SETTINGS}
+
+
+def run_args(folder: str | Path) -> dict | None:
+    """The command line an RL Zoo run was started with (its ``<env>/args.yml``: ``algo``, ``env``,
+    ``seed``, the ``-params`` as ``hyperparams``, ...), read as :func:`run_settings` reads
+    ``config.yml``; ``None`` when the folder has no readable one. RL Zoo writes it when the run
+    is set up, before the first step."""
+    return _zoo_yaml(folder, "args.yml")

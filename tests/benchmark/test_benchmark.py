@@ -417,3 +417,53 @@ def test_a_folder_another_runner_makes_meanwhile_is_not_taken_for_this_run(tmp_p
     assert entry["folder"] == str(Path("logs") / "dqn" / "CartPole-v1_2")
     assert len(entry["eval_returns"]) == 2
     assert not any((tmp_path / "logs" / "dqn" / "CartPole-v1_1").iterdir())  # the other run's, untouched
+
+
+def _zoo_args(folder, algo, env, seed, **hyperparams):
+    """RL Zoo's ``<env>/args.yml`` (an OrderedDict dumped by PyYAML) and a checkpoint in ``folder``."""
+    from collections import OrderedDict
+
+    import yaml
+
+    env_dir = folder / folder.name.rsplit("_", 1)[0]
+    env_dir.mkdir(parents=True)
+    args = OrderedDict(algo=algo, env=env, seed=seed, hyperparams=hyperparams or None, n_timesteps=600)
+    (env_dir / "args.yml").write_text(yaml.dump(args))
+    (folder / "rl_model_300_steps.zip").write_bytes(b"checkpoint")
+    return folder
+
+
+def test_a_recorded_folder_that_now_holds_another_run_is_neither_resumed_nor_removed(tmp_path):
+    # An interrupted run's folder was removed between sessions and RL Zoo gave its number to a
+    # later run: resuming from that run's checkpoint would continue the wrong agent (seen: a
+    # rainbow_lite seed would have resumed from a finished ddqn_prio run of another seed).
+    from sb3_atari_ext.benchmark.runner import BenchmarkRunner, holds_run
+
+    (tmp_path / "grid.yml").write_text(
+        "budget: 600\nseeds: 2\nenvs: [CartPole-v1]\nsave_freq: 300\nvariants:\n"
+        "  lite: {algo: ddqn_prio, params: {n_steps: 3}}\n"
+    )
+    runner = BenchmarkRunner(build_grid(tmp_path / "grid.yml"), tmp_path / "logs", tmp_path / "out", workers=1,
+                             progress=False)  # fmt: skip
+    (key0, variant, env, _), (key1, _, _, _) = runner.todo()
+    algo_dir = tmp_path / "logs" / "ddqn_prio"
+    mine = _zoo_args(algo_dir / "CartPole-v1_1", "ddqn_prio", env, 0, n_steps=3)
+    other_seed = _zoo_args(algo_dir / "CartPole-v1_2", "ddqn_prio", env, 4, n_steps=3)
+    other_params = _zoo_args(algo_dir / "CartPole-v1_3", "ddqn_prio", env, 1)  # plain ddqn_prio, same seed
+    assert holds_run(mine, variant, env, 0)
+    assert not holds_run(other_seed, variant, env, 0) and not holds_run(other_params, variant, env, 1)
+    assert not holds_run(tmp_path / "nothing_1", variant, env, 0)
+
+    runner.manifest[key0] = {"status": "interrupted", "folder": str(mine), "wall_time_s": 5.0}
+    segments, checkpoint = runner._resume_point(key0, variant, env, 0)
+    assert checkpoint == mine / "rl_model_300_steps.zip" and segments[0]["until"] == 300
+
+    runner.manifest[key0] = {"status": "interrupted", "folder": str(other_seed), "wall_time_s": 5.0}
+    runner.manifest[key1] = {"status": "interrupted", "folder": str(other_params), "wall_time_s": 5.0}
+    assert runner._resume_point(key0, variant, env, 0) == ([], None)
+    assert runner._resume_point(key1, variant, env, 1) == ([], None)
+    assert (other_seed / "rl_model_300_steps.zip").is_file() and (other_params / "rl_model_300_steps.zip").is_file()
+    # a folder that does hold this run, with nothing to resume from, is removed (the run starts over)
+    (mine / "rl_model_300_steps.zip").unlink()
+    runner.manifest[key0] = {"status": "failed", "folder": str(mine)}
+    assert runner._resume_point(key0, variant, env, 0) == ([], None) and not mine.exists()
