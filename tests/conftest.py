@@ -18,6 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # 2-core machine, with the subprocesses tests start). One thread, as RL Zoo's --num-threads 1.
 torch.set_num_threads(1)
 
+# A suite started in the background by a non-interactive shell (`pytest ... &` in a script) runs
+# with SIGINT ignored, and every command it starts inherits that: a Python child then installs no
+# KeyboardInterrupt handler, and the tests that press Ctrl-C on a command would see it ignored.
+# The tests are written for a terminal's Ctrl-C; so the suite makes SIGINT what a terminal gives
+# (the children's SIGINT is then the default again, as a caught signal is reset by exec).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def command_env(env=None):
     """The environment of a command a test starts: ours, unbuffered, one OpenMP thread, plus ``env``."""
