@@ -16,6 +16,7 @@ yaml file (``--grid bench/learning/minatar.yml``), or both (the command line win
         params: {n_steps: 3, policy_kwargs: "dict(dueling=True, noisy=True)"}
       a3c: {seeds: 1}
       pqn: {seeds: 3, budget: 5000000, eval_freq: 250000}   # its own budget and evaluation interval
+      rainbow: {revision: 2}   # its yaml defaults changed: earlier finished runs no longer count
     save_freq: 100000          # checkpoints (RL Zoo's --save-freq): a stopped run resumes from its last
     save_replay_buffer: true   # with save_freq: the replay buffer too (RL Zoo's --save-replay-buffer), so
                                # an off-policy run resumes with its replay; removed when the run finishes
@@ -39,7 +40,7 @@ import yaml
 from sb3_atari_ext.benchmark.targets import Target, TargetError, parse_targets
 from sb3_atari_ext.common.validation import first_line
 
-VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq", "save_freq")
+VARIANT_KEYS = ("algo", "params", "seeds", "budget", "eval_freq", "save_freq", "revision")
 
 
 class GridError(ValueError):
@@ -57,6 +58,9 @@ class Variant:
     budget: int | None = None
     eval_freq: int | None = None
     save_freq: int | None = None
+    # raised when the algorithm's own yaml defaults change: the variant's finished runs no longer
+    # count (they stay in runs.json) and are trained again
+    revision: int | None = None
 
     def zoo_params(self) -> list[str]:
         """``-params`` arguments for ``rl_zoo3.train``: RL Zoo ``eval``-s each value, so pass its repr."""

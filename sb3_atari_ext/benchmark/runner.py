@@ -53,12 +53,12 @@ def env_folder_name(env_id: str) -> str:
 
 
 def run_key(grid: Grid, variant: Variant, env: str, seed: int) -> str:
-    """Identity of a run: changing the algorithm, ``-params``, budget or evaluation makes a new run."""
-    spec = json.dumps(
-        [variant.algo, variant.params, grid.budget_of(variant), grid.eval_freq_of(variant), grid.eval_episodes],
-        sort_keys=True,
-        default=str,
-    )
+    """Identity of a run: changing the algorithm, ``-params``, budget, evaluation or the variant's
+    ``revision`` makes a new run (a variant without a revision keeps the identity it always had)."""
+    fields = [variant.algo, variant.params, grid.budget_of(variant), grid.eval_freq_of(variant), grid.eval_episodes]
+    if variant.revision is not None:
+        fields.append({"revision": variant.revision})
+    spec = json.dumps(fields, sort_keys=True, default=str)
     digest = hashlib.sha1(spec.encode()).hexdigest()[:8]
     return f"{variant.name}|{env}|{seed}|{digest}"
 
@@ -293,6 +293,12 @@ class BenchmarkRunner:
             self._discard(segment["folder"], owner)
         return [], None
 
+    def log_path(self, variant: Variant, env: str, seed: int) -> Path:
+        """The worker log of a run; a variant's revision is in its name, so a new revision's run
+        leaves the earlier one's log alone."""
+        revision = f"__r{variant.revision}" if variant.revision is not None else ""
+        return self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}{revision}.log"
+
     def command(self, variant: Variant, env: str, seed: int, resume: Path | None = None) -> list[str]:
         """The ``rl_zoo3.train`` command line of one run (through ``sb3-atari train``), resuming
         from the checkpoint ``resume`` if given."""
@@ -315,7 +321,7 @@ class BenchmarkRunner:
     def _launch(self, key: str, variant: Variant, env: str, seed: int) -> _Active:
         segments, checkpoint = self._resume_point(key, variant, env, seed)
         algo_folder = self.log_folder / variant.algo
-        log = self.out / "worker_logs" / f"{variant.name}__{env_folder_name(env)}__seed{seed}.log"
+        log = self.log_path(variant, env, seed)
         environ = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
         offset = log.stat().st_size if checkpoint and log.is_file() else 0
         with open(log, "ab" if checkpoint else "wb") as handle:

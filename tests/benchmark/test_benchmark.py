@@ -188,6 +188,20 @@ def test_a_variant_with_its_own_budget_and_evaluation_interval(tmp_path):
     plain = build_grid(path, algos=["dqn"])
     assert run_key(grid, dqn, "A-v0", 0) == run_key(plain, plain.variants[0], "A-v0", 0)
     assert run_key(grid, pqn, "A-v0", 0) != run_key(grid, Variant("pqn", "pqn"), "A-v0", 0)
+    # a revision (the algorithm's yaml defaults changed) makes new runs; revision 1 is not "none"
+    path.write_text("budget: 1000\nseeds: 1\nenvs: [A-v0]\neval_freq: 100\nvariants:\n  dqn: {revision: 1}\n")
+    first = build_grid(path)
+    assert first.variants[0].revision == 1
+    assert run_key(first, first.variants[0], "A-v0", 0) != run_key(grid, dqn, "A-v0", 0)
+    path.write_text("budget: 1000\nseeds: 1\nenvs: [A-v0]\neval_freq: 100\nvariants:\n  dqn: {revision: 2}\n")
+    second = build_grid(path)
+    assert run_key(second, second.variants[0], "A-v0", 0) != run_key(first, first.variants[0], "A-v0", 0)
+    runner = BenchmarkRunner(second, tmp_path / "logs", tmp_path / "out", workers=1, progress=False)
+    assert runner.log_path(second.variants[0], "A-v0", 0).name == "dqn__A-v0__seed0__r2.log"
+    assert runner.log_path(dqn, "A-v0", 0).name == "dqn__A-v0__seed0.log"
+    path.write_text("budget: 1000\nenvs: [A-v0]\nvariants:\n  dqn: {revision: two}\n")
+    with pytest.raises(GridError, match="revision='two' is not a positive integer"):
+        build_grid(path)
     path.write_text("budget: 1000\nenvs: [A-v0]\nvariants:\n  pqn: {budjet: 5}\n")
     with pytest.raises(GridError, match="unknown key 'budjet'"):
         build_grid(path)
